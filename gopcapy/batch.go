@@ -1,0 +1,91 @@
+package gopcapy
+
+import "encoding/binary"
+
+// Batch holds packets read by one ReadBatch call in one buffer: N records of
+// RecordSize bytes (seconds int64, fraction uint32, caplen uint32, len
+// uint32, data start uint32, data end uint32; native byte order) followed by
+// the packet data. Python turns the records into headers and slices with
+// struct.iter_unpack, without a Python-level loop per packet.
+type Batch struct {
+	buf  []byte
+	n    int
+	used int
+}
+
+// RecordSize is the size in bytes of one packet record in a Batch.
+const RecordSize = recordSize
+
+// Len returns the number of packets in the batch.
+func (b *Batch) Len() int { return b.n }
+
+// Bytes returns the records and data of the batch (valid until the next read
+// into the batch).
+func (b *Batch) Bytes() []byte { return b.buf[:b.used] }
+
+// Packet returns the header and data of packet i; the data aliases the batch.
+func (b *Batch) Packet(i int) (Pkthdr, []byte) {
+	h := b.header(i)
+	off := int(binary.NativeEndian.Uint32(b.buf[i*recordSize+20:]))
+	return h, b.buf[off : off+int(h.Caplen)]
+}
+
+func (b *Batch) header(i int) Pkthdr {
+	m := b.buf[i*recordSize:]
+	return Pkthdr{
+		Sec:    int64(binary.NativeEndian.Uint64(m)),
+		Frac:   binary.NativeEndian.Uint32(m[8:]),
+		Caplen: binary.NativeEndian.Uint32(m[12:]),
+		Len:    binary.NativeEndian.Uint32(m[16:]),
+	}
+}
+
+// grow makes room for at least size bytes, keeping nothing.
+func (b *Batch) grow(size int) {
+	if len(b.buf) < size {
+		b.buf = make([]byte, size)
+	}
+	b.n, b.used = 0, 0
+}
+
+// span is the packets [from, b.n) of a batch.
+type span struct {
+	b    *Batch
+	from int
+}
+
+// collect builds b from the packets of spans, in order, for which keep is
+// true (all when keep is nil).
+func (b *Batch) collect(keep func(Pkthdr, []byte) bool, spans ...span) {
+	slots, size := 0, 0
+	for _, s := range spans {
+		for i := s.from; i < s.b.n; i++ {
+			size += recordSize + int(s.b.header(i).Caplen)
+			slots++
+		}
+	}
+	b.grow(size)
+	off := slots * recordSize
+	for _, s := range spans {
+		for i := s.from; i < s.b.n; i++ {
+			h, data := s.b.Packet(i)
+			if keep != nil && !keep(h, data) {
+				continue
+			}
+			putRecord(b.buf[b.n*recordSize:], h, off)
+			copy(b.buf[off:], data)
+			off += len(data)
+			b.n++
+		}
+	}
+	b.used = off
+}
+
+func putRecord(m []byte, h Pkthdr, off int) {
+	binary.NativeEndian.PutUint64(m, uint64(h.Sec))
+	binary.NativeEndian.PutUint32(m[8:], h.Frac)
+	binary.NativeEndian.PutUint32(m[12:], h.Caplen)
+	binary.NativeEndian.PutUint32(m[16:], h.Len)
+	binary.NativeEndian.PutUint32(m[20:], uint32(off))
+	binary.NativeEndian.PutUint32(m[24:], uint32(off)+h.Caplen)
+}

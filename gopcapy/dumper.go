@@ -1,0 +1,88 @@
+package gopcapy
+
+import (
+	"encoding/binary"
+	"sync"
+	"unsafe"
+)
+
+// Dumper writes packets to a pcap file (libpcap's pcap_dump).
+type Dumper struct {
+	mu     sync.Mutex
+	d      unsafe.Pointer
+	closed bool
+	prec   Precision
+}
+
+// ErrDumperClosed is returned by a closed Dumper's writes.
+var ErrDumperClosed = pcapErr("Dumper is already closed.")
+
+// DumpOpen creates a pcap file ("-" is standard output) for packets of the
+// reader's link type, snapshot length and timestamp precision.
+func (r *Reader) DumpOpen(path string) (*Dumper, error) {
+	if err := r.lock(); err != nil {
+		return nil, err
+	}
+	defer r.mu.Unlock()
+	if !r.active {
+		return nil, pcapErr("can't dump from a handle that is not activated")
+	}
+	return OpenDumper(path, datalink(r.p), snapshot(r.p), r.prec)
+}
+
+// OpenDumper creates a pcap file for the given link type and snapshot length.
+func OpenDumper(path string, linkType, snaplen int, prec Precision) (*Dumper, error) {
+	d, err := dumpOpenDead(path, linkType, snaplen, int(prec))
+	if err != nil {
+		return nil, pcapErr(err.Error())
+	}
+	return &Dumper{d: d, prec: prec}, nil
+}
+
+// WritePacket writes one packet; data must hold at least h.Caplen bytes.
+func (d *Dumper) WritePacket(h Pkthdr, data []byte) error {
+	if int(h.Caplen) > len(data) {
+		return pcapErr("caplen is larger than the data")
+	}
+	var b Batch
+	b.grow(recordSize + int(h.Caplen))
+	putRecord(b.buf, h, recordSize)
+	copy(b.buf[recordSize:], data[:h.Caplen])
+	b.n, b.used = 1, recordSize+int(h.Caplen)
+	return d.WriteBatch(b.Bytes(), 1)
+}
+
+// WriteBatch writes n packets given in the Batch layout (records, then data).
+// Every record is checked against the buffer before anything is written.
+func (d *Dumper) WriteBatch(buf []byte, n int) error {
+	if n < 0 || n*recordSize > len(buf) {
+		return pcapErr("bad record count")
+	}
+	b := Batch{buf: buf, n: n, used: len(buf)}
+	for i := 0; i < n; i++ {
+		m := buf[i*recordSize:]
+		off := int(binary.NativeEndian.Uint32(m[20:]))
+		caplen := int(b.header(i).Caplen)
+		if off < n*recordSize || off+caplen > len(buf) || caplen < 0 {
+			return pcapErr("record data out of range")
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return ErrDumperClosed
+	}
+	return dumpRecords(d.d, buf, n)
+}
+
+// Close flushes and closes the file; it is idempotent.
+func (d *Dumper) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	d.closed = true
+	dumpClose(d.d)
+	d.d = nil
+}

@@ -1,0 +1,341 @@
+package gopcapy
+
+// This is the only file that calls libpcap directly. gopacket/pcap opens and
+// closes handles; everything it does not expose (batched reads, compile with
+// optimize/netmask, bpf_filter's return value, pcap_dump, non-blocking mode,
+// the selectable fd, pcap_lookupnet, create/activate return codes) lives here,
+// each call wrapped in a small function returning plain Go values.
+
+/*
+#cgo linux LDFLAGS: -lpcap
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <errno.h>
+#include <poll.h>
+#include <pcap.h>
+
+// gp_pending keeps a packet pcap_next_ex returned that did not fit into the
+// caller's buffer; libpcap keeps its bytes valid until the next read.
+typedef struct {
+	int has;
+	struct pcap_pkthdr hdr;
+	const u_char *data;
+} gp_pending;
+
+static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
+		uint32_t off, uint32_t frac_div) {
+	int64_t sec = (int64_t)h->ts.tv_sec;
+	uint32_t frac = (uint32_t)h->ts.tv_usec / frac_div;
+	uint32_t caplen = h->caplen, len = h->len;
+	uint32_t end = off + caplen;
+	memcpy(meta, &sec, 8);
+	memcpy(meta + 8, &frac, 4);
+	memcpy(meta + 12, &caplen, 4);
+	memcpy(meta + 16, &len, 4);
+	memcpy(meta + 20, &off, 4);
+	memcpy(meta + 24, &end, 4);
+}
+
+// gp_read_batch reads up to maxn packets with pcap_next_ex into one buffer:
+// maxn 28-byte records (sec, frac, caplen, len, start, end) at buf, packet bytes
+// from data_start on. It stops at the first non-packet result and reports it
+// in *status (0 timeout / nothing ready, -1 error, -2 end of file, 2 buffer
+// full). One cgo call per batch instead of one per packet.
+static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
+		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div,
+		uint32_t *used, int *status) {
+	int n = 0;
+	uint32_t off = data_start;
+	*status = 1;
+	while (n < maxn) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		if (pend->has) {
+			h = &pend->hdr;
+			d = pend->data;
+		} else {
+			int r = pcap_next_ex(p, &h, &d);
+			if (r != 1) {
+				*status = r;
+				break;
+			}
+		}
+		if (h->caplen > cap - off) {
+			if (!pend->has) {
+				pend->hdr = *h;
+				pend->data = d;
+				pend->has = 1;
+			}
+			*status = 2;
+			break;
+		}
+		memcpy(buf + off, d, h->caplen);
+		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
+		off += h->caplen;
+		pend->has = 0;
+		n++;
+	}
+	*used = off;
+	return n;
+}
+
+// gp_dump_records writes records in the batch layout (28-byte records, then
+// data at their offsets) to a dumper, with µs or ns fractions as given.
+static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
+	for (int i = 0; i < n; i++) {
+		const unsigned char *m = buf + (size_t)i * 28;
+		struct pcap_pkthdr h;
+		int64_t sec; uint32_t frac, off, caplen, len;
+		memcpy(&sec, m, 8); memcpy(&frac, m + 8, 4); memcpy(&caplen, m + 12, 4);
+		memcpy(&len, m + 16, 4); memcpy(&off, m + 20, 4);
+		h.ts.tv_sec = sec;
+		h.ts.tv_usec = frac;
+		h.caplen = caplen;
+		h.len = len;
+		pcap_dump((u_char *)d, &h, buf + off);
+	}
+	return pcap_dump_flush(d);
+}
+
+static int gp_wait_readable(int fd, int ms) {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r = poll(&pfd, 1, ms);
+	if (r < 0 && errno == EINTR) return 0;
+	return r;
+}
+
+static int gp_compile(pcap_t *p, struct bpf_program *prog, const char *expr,
+		int optimize, bpf_u_int32 netmask) {
+	return pcap_compile(p, prog, expr, optimize, netmask);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"reflect"
+	"syscall"
+	"unsafe"
+)
+
+const recordSize = 28 // bytes per batch record; see gp_read_batch
+
+// readStatus values of gp_read_batch beyond pcap_next_ex's own.
+const (
+	readOK         = 1
+	readTimeout    = 0
+	readError      = -1
+	readEOF        = -2
+	readBufFull    = 2
+	errbufSize     = 256 // PCAP_ERRBUF_SIZE
+	netmaskUnknown = 0xffffffff
+)
+
+// pcapT is libpcap's handle; kept as unsafe.Pointer outside this file.
+type pcapT = unsafe.Pointer
+
+// cptrOf returns the pcap_t that gopacket keeps unexported in a Handle or
+// InactiveHandle (field "cptr"), so this package can call what gopacket lacks.
+func cptrOf(h interface{}) pcapT {
+	v := reflect.ValueOf(h).Elem().FieldByName("cptr")
+	if !v.IsValid() {
+		panic("gopacket handle has no cptr field")
+	}
+	return *(*unsafe.Pointer)(unsafe.Pointer(v.UnsafeAddr()))
+}
+
+func cp(p pcapT) *C.pcap_t { return (*C.pcap_t)(p) }
+
+func geterr(p pcapT) string { return C.GoString(C.pcap_geterr(cp(p))) }
+
+// pending is C memory so libpcap-owned pointers never sit in Go memory.
+type pending = *C.gp_pending
+
+func newPending() pending {
+	return (*C.gp_pending)(C.calloc(1, C.size_t(unsafe.Sizeof(C.gp_pending{}))))
+}
+func freePending(p pending) { C.free(unsafe.Pointer(p)) }
+func pendingCaplen(p pending) int {
+	if p.has == 0 {
+		return 0
+	}
+	return int(p.hdr.caplen)
+}
+func clearPending(p pending) { p.has = 0 }
+
+// readBatch fills buf (records for maxn packets, then data) and returns the
+// packet count, bytes used and the status that stopped it.
+func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32) (n, used, status int) {
+	var cused C.uint32_t
+	var cstatus C.int
+	dataStart := maxn * recordSize
+	cn := C.gp_read_batch(cp(p), pend, (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(maxn),
+		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), &cused, &cstatus)
+	return int(cn), int(cused), int(cstatus)
+}
+
+func snapshot(p pcapT) int        { return int(C.pcap_snapshot(cp(p))) }
+func datalink(p pcapT) int        { return int(C.pcap_datalink(cp(p))) }
+func tstampPrecision(p pcapT) int { return int(C.pcap_get_tstamp_precision(cp(p))) }
+
+// compile runs pcap_compile on p and returns the program's instructions.
+func compile(p pcapT, expr string, optimize bool, netmask uint32) ([]BPFInstruction, error) {
+	cexpr := C.CString(expr)
+	defer C.free(unsafe.Pointer(cexpr))
+	var prog C.struct_bpf_program
+	opt := C.int(0)
+	if optimize {
+		opt = 1
+	}
+	if C.gp_compile(cp(p), &prog, cexpr, opt, C.bpf_u_int32(netmask)) < 0 {
+		return nil, errors.New(geterr(p))
+	}
+	defer C.pcap_freecode(&prog)
+	insns := make([]BPFInstruction, int(prog.bf_len))
+	copy(insns, unsafe.Slice((*BPFInstruction)(unsafe.Pointer(prog.bf_insns)), int(prog.bf_len)))
+	return insns, nil
+}
+
+// compileDead compiles for a link type without a capture (pcap_open_dead).
+func compileDead(linkType, snaplen int, expr string, optimize bool, netmask uint32) ([]BPFInstruction, error) {
+	p := C.pcap_open_dead(C.int(linkType), C.int(snaplen))
+	if p == nil {
+		return nil, errors.New("pcap_open_dead failed")
+	}
+	defer C.pcap_close(p)
+	return compile(pcapT(p), expr, optimize, netmask)
+}
+
+// setFilter installs instructions as p's filter.
+func setFilter(p pcapT, insns []BPFInstruction) error {
+	prog := C.struct_bpf_program{bf_len: C.u_int(len(insns))}
+	// libpcap copies the program, so pointing at C copy of Go memory is enough.
+	cins := C.malloc(C.size_t(len(insns)*8 + 8))
+	defer C.free(cins)
+	copy(unsafe.Slice((*BPFInstruction)(cins), len(insns)), insns)
+	prog.bf_insns = (*C.struct_bpf_insn)(cins)
+	if C.pcap_setfilter(cp(p), &prog) < 0 {
+		return errors.New(geterr(p))
+	}
+	return nil
+}
+
+// bpfFilter runs a program on a packet and returns bpf_filter's result.
+func bpfFilter(insns []BPFInstruction, pkt []byte, wireLen int) uint32 {
+	if len(insns) == 0 {
+		return 0
+	}
+	var one [1]byte
+	ptr := &one[0]
+	if len(pkt) > 0 {
+		ptr = &pkt[0]
+	}
+	return uint32(C.bpf_filter((*C.struct_bpf_insn)(unsafe.Pointer(&insns[0])),
+		(*C.u_char)(unsafe.Pointer(ptr)), C.u_int(wireLen), C.u_int(len(pkt))))
+}
+
+// dumpOpenDead opens a savefile ("-" is stdout) through a pcap_open_dead
+// handle, so the file's precision is the caller's, not the reader's.
+func dumpOpenDead(path string, linkType, snaplen, precision int) (unsafe.Pointer, error) {
+	p := C.pcap_open_dead_with_tstamp_precision(C.int(linkType), C.int(snaplen), C.u_int(precision))
+	if p == nil {
+		return nil, errors.New("pcap_open_dead failed")
+	}
+	defer C.pcap_close(p)
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	d := C.pcap_dump_open(p, cpath)
+	if d == nil {
+		return nil, errors.New(geterr(pcapT(p)))
+	}
+	return unsafe.Pointer(d), nil
+}
+
+func dumpRecords(d unsafe.Pointer, buf []byte, n int) error {
+	if n == 0 {
+		return nil
+	}
+	if C.gp_dump_records((*C.pcap_dumper_t)(d), (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(n)) != 0 {
+		return errors.New("error writing dump file")
+	}
+	return nil
+}
+
+func dumpClose(d unsafe.Pointer) { C.pcap_dump_close((*C.pcap_dumper_t)(d)) }
+
+func setNonblock(p pcapT, on bool) error {
+	var errbuf [errbufSize]C.char
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	if C.pcap_setnonblock(cp(p), v, &errbuf[0]) < 0 {
+		return errors.New(C.GoString(&errbuf[0]))
+	}
+	return nil
+}
+
+func getNonblock(p pcapT) (bool, error) {
+	var errbuf [errbufSize]C.char
+	r := C.pcap_getnonblock(cp(p), &errbuf[0])
+	if r < 0 {
+		return false, errors.New(C.GoString(&errbuf[0]))
+	}
+	return r == 1, nil
+}
+
+func selectableFd(p pcapT) int { return int(C.pcap_get_selectable_fd(cp(p))) }
+
+// waitReadable polls fd for up to ms milliseconds; true when readable.
+func waitReadable(fd, ms int) bool { return C.gp_wait_readable(C.int(fd), C.int(ms)) > 0 }
+
+// lookupNet returns the network and mask of a device in host byte order
+// (as pcap_lookupnet gives them, network byte order in memory).
+func lookupNet(device string) (netw, mask uint32, err error) {
+	var errbuf [errbufSize]C.char
+	cdev := C.CString(device)
+	defer C.free(unsafe.Pointer(cdev))
+	var n, m C.bpf_u_int32
+	if C.pcap_lookupnet(cdev, &n, &m, &errbuf[0]) < 0 {
+		return 0, 0, errors.New(C.GoString(&errbuf[0]))
+	}
+	return uint32(n), uint32(m), nil
+}
+
+func stats(p pcapT) (recv, drop, ifdrop uint32, err error) {
+	var s C.struct_pcap_stat
+	if C.pcap_stats(cp(p), &s) < 0 {
+		return 0, 0, 0, errors.New(geterr(p))
+	}
+	return uint32(s.ps_recv), uint32(s.ps_drop), uint32(s.ps_ifdrop), nil
+}
+
+func sendPacket(p pcapT, data []byte) error {
+	var one [1]byte
+	ptr := &one[0]
+	if len(data) > 0 {
+		ptr = &data[0]
+	}
+	if C.pcap_sendpacket(cp(p), (*C.u_char)(unsafe.Pointer(ptr)), C.int(len(data))) < 0 {
+		return errors.New(geterr(p))
+	}
+	return nil
+}
+
+func setDirection(p pcapT, d int) int { return int(C.pcap_setdirection(cp(p), C.pcap_direction_t(d))) }
+
+// Settings of a created, not yet activated handle: libpcap's status codes.
+func setSnaplen(p pcapT, v int) int    { return int(C.pcap_set_snaplen(cp(p), C.int(v))) }
+func setPromisc(p pcapT, v int) int    { return int(C.pcap_set_promisc(cp(p), C.int(v))) }
+func setTimeout(p pcapT, v int) int    { return int(C.pcap_set_timeout(cp(p), C.int(v))) }
+func setBufferSize(p pcapT, v int) int { return int(C.pcap_set_buffer_size(cp(p), C.int(v))) }
+func setRfmon(p pcapT, v int) int      { return int(C.pcap_set_rfmon(cp(p), C.int(v))) }
+func setImmediate(p pcapT, v int) int  { return int(C.pcap_set_immediate_mode(cp(p), C.int(v))) }
+func setPrecision(p pcapT, v int) int  { return int(C.pcap_set_tstamp_precision(cp(p), C.int(v))) }
+func activate(p pcapT) int             { return int(C.pcap_activate(cp(p))) }
+
+func breakloop(p pcapT) { C.pcap_breakloop(cp(p)) }
+
+// errnoText gives strerror-style text ("No such file or directory").
+func errnoText(e syscall.Errno) string { return C.GoString(C.strerror(C.int(e))) }

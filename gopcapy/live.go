@@ -1,0 +1,252 @@
+package gopcapy
+
+import (
+	"syscall"
+	"time"
+
+	"github.com/google/gopacket/pcap"
+)
+
+// OpenLive opens a network device for capturing, like pcap_open_live.
+// timeout is libpcap's packet buffer timeout; 0 waits forever. Reads wait in
+// short slices, so Close from another goroutine ends them promptly.
+func OpenLive(device string, snaplen int, promisc bool, timeout time.Duration) (*Reader, error) {
+	h, err := pcap.OpenLive(device, int32(snaplen), promisc, timeout)
+	if err != nil {
+		return nil, pcapErr(err.Error())
+	}
+	r := newReader(cptrOf(h), h.Close, Micro, false)
+	r.live, r.device, r.timeout = true, device, timeout
+	if err := r.activated(); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Create makes a capture handle for a device that is configured with the
+// Set* methods and then activated with Activate (pcap_create). An unknown
+// device is accepted here; Activate then returns -5.
+func Create(device string) (*Reader, error) {
+	h, err := pcap.NewInactiveHandle(device)
+	if err != nil {
+		return nil, pcapErr(err.Error())
+	}
+	r := newReader(cptrOf(h), h.CleanUp, Micro, false)
+	r.live, r.device = true, device
+	return r, nil
+}
+
+// activated finishes opening a live handle: reads never block inside libpcap
+// (the reader waits on the selectable fd itself), and the net and mask are
+// looked up as pcapy does (0 when that fails).
+func (r *Reader) activated() error {
+	r.active = true
+	r.setHandlePrecision(tstampPrecision(r.p) == int(Nano))
+	if err := setNonblock(r.p, true); err != nil {
+		return pcapErr(err.Error())
+	}
+	r.net, r.mask, _ = lookupNet(r.device)
+	return nil
+}
+
+// setting runs a pcap_set_* call on a created handle and returns its status.
+func (r *Reader) setting(set func(pcapT, int) int, v int) int {
+	if err := r.lock(); err != nil {
+		return -1
+	}
+	defer r.mu.Unlock()
+	return set(r.p, v)
+}
+
+// SetSnaplen sets the snapshot length before activation (libpcap's status).
+func (r *Reader) SetSnaplen(v int) int { return r.setting(setSnaplen, v) }
+
+// SetPromisc sets promiscuous mode before activation.
+func (r *Reader) SetPromisc(v int) int { return r.setting(setPromisc, v) }
+
+// SetBufferSize sets the kernel buffer size before activation.
+func (r *Reader) SetBufferSize(v int) int { return r.setting(setBufferSize, v) }
+
+// SetRfmon sets monitor mode before activation.
+func (r *Reader) SetRfmon(v int) int { return r.setting(setRfmon, v) }
+
+// SetImmediateMode delivers packets as they arrive, before activation.
+func (r *Reader) SetImmediateMode(v int) int { return r.setting(setImmediate, v) }
+
+// SetTimeout sets the packet buffer timeout in milliseconds before activation.
+func (r *Reader) SetTimeout(ms int) int {
+	rc := r.setting(setTimeout, ms)
+	if rc == 0 {
+		r.timeout = time.Duration(ms) * time.Millisecond
+	}
+	return rc
+}
+
+// SetPrecision asks for nanosecond or microsecond timestamps before
+// activation; it returns libpcap's status.
+func (r *Reader) SetPrecision(p Precision) int {
+	rc := r.setting(setPrecision, int(p))
+	if rc == 0 {
+		r.prec = p
+	}
+	return rc
+}
+
+// Activate activates a created handle and returns libpcap's status: 0, a
+// positive warning, or a negative error such as -4 (already activated) or
+// -5 (no such device).
+func (r *Reader) Activate() int {
+	if err := r.lock(); err != nil {
+		return -1
+	}
+	defer r.mu.Unlock()
+	rc := activate(r.p)
+	if rc >= 0 {
+		if r.activated() != nil {
+			return -1
+		}
+	}
+	return rc
+}
+
+// Timeout returns the packet buffer timeout (0: wait forever).
+func (r *Reader) Timeout() time.Duration { return r.timeout }
+
+// Live reports whether the reader captures from a device.
+func (r *Reader) Live() bool { return r.live }
+
+// SetNonblock sets non-blocking mode: reads return at once when nothing is
+// ready. Capture files refuse it, with libpcap's message.
+func (r *Reader) SetNonblock(on bool) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	if !r.live {
+		if err := setNonblock(r.p, on); err != nil {
+			return pcapErr(err.Error())
+		}
+		return nil
+	}
+	r.nonblock = on
+	return nil
+}
+
+// Nonblock reports non-blocking mode.
+func (r *Reader) Nonblock() (bool, error) {
+	if err := r.lock(); err != nil {
+		return false, err
+	}
+	defer r.mu.Unlock()
+	if !r.live {
+		on, err := getNonblock(r.p)
+		if err != nil {
+			return false, pcapErr(err.Error())
+		}
+		return on, nil
+	}
+	return r.nonblock, nil
+}
+
+// Fd returns a descriptor that select/poll report readable when packets may
+// be ready (pcap_get_selectable_fd).
+func (r *Reader) Fd() (int, error) {
+	if err := r.lock(); err != nil {
+		return -1, err
+	}
+	defer r.mu.Unlock()
+	return selectableFd(r.p), nil
+}
+
+// Stats returns packets received, dropped by libpcap, and dropped by the
+// interface. Capture files have none (libpcap's error).
+func (r *Reader) Stats() (recv, drop, ifdrop uint32, err error) {
+	if err := r.lock(); err != nil {
+		return 0, 0, 0, err
+	}
+	defer r.mu.Unlock()
+	recv, drop, ifdrop, err = stats(r.p)
+	if err != nil {
+		return 0, 0, 0, pcapErr(err.Error())
+	}
+	return recv, drop, ifdrop, nil
+}
+
+// SendPacket transmits a raw frame on the device.
+func (r *Reader) SendPacket(data []byte) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	if err := sendPacket(r.p, data); err != nil {
+		return pcapErr(err.Error())
+	}
+	return nil
+}
+
+// SetDirection limits capture to one direction (PCAP_D_IN, _OUT, _INOUT).
+func (r *Reader) SetDirection(d int) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	if setDirection(r.p, d) != 0 {
+		return pcapErr("Failed setting direction")
+	}
+	return nil
+}
+
+// Linux packet socket options for SetFanout.
+const (
+	solPacket    = 263
+	packetFanout = 18
+)
+
+// SetFanout joins the capture socket to a Linux PACKET_FANOUT group, so
+// several readers share the device's packets.
+func (r *Reader) SetFanout(group, kind int) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	if !r.live || !r.active {
+		return pcapErr("fanout is only available on activated live captures")
+	}
+	fd := selectableFd(r.p)
+	if fd < 0 {
+		return pcapErr("capture has no socket")
+	}
+	if err := syscall.SetsockoptInt(fd, solPacket, packetFanout, (group&0xffff)|(kind<<16)); err != nil {
+		return pcapErr("Failed setting fanout: " + err.Error())
+	}
+	return nil
+}
+
+// FindAllDevs returns the names of the devices libpcap can capture on.
+func FindAllDevs() ([]string, error) {
+	ifs, err := pcap.FindAllDevs()
+	if err != nil {
+		return nil, pcapErr(err.Error())
+	}
+	names := make([]string, len(ifs))
+	for i, ifc := range ifs {
+		names[i] = ifc.Name
+	}
+	return names, nil
+}
+
+// LookupDev returns the first device FindAllDevs lists.
+func LookupDev() (string, error) {
+	names, err := FindAllDevs()
+	if err != nil {
+		return "", err
+	}
+	if len(names) == 0 {
+		return "", pcapErr("no suitable device found")
+	}
+	return names[0], nil
+}
+
+// LibVersion returns libpcap's version string.
+func LibVersion() string { return pcap.Version() }

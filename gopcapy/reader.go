@@ -1,0 +1,326 @@
+package gopcapy
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket/pcap"
+)
+
+// Precision selects the unit of Pkthdr.Frac.
+type Precision int
+
+// Timestamp precisions.
+const (
+	Micro Precision = 0 // Frac is microseconds (pcapy's behaviour)
+	Nano  Precision = 1 // Frac is nanoseconds
+)
+
+// Pkthdr is a packet's record header, like libpcap's struct pcap_pkthdr.
+type Pkthdr struct {
+	Sec    int64  // seconds since the epoch
+	Frac   uint32 // fraction of the second in the Reader's Precision
+	Caplen uint32 // bytes captured
+	Len    uint32 // bytes on the wire
+}
+
+// Reader reads packets from a capture file or a network interface.
+// All methods are safe for concurrent use; Close may be called at any time.
+type Reader struct {
+	mu       sync.Mutex
+	closed   atomic.Bool
+	p        pcapT
+	closeFn  func()
+	pend     pending
+	prec     Precision
+	fracDiv  uint32
+	live     bool
+	active   bool
+	device   string
+	timeout  time.Duration
+	nonblock bool
+	eof      bool
+	readErr  error // delivered after the packets read before it
+	net      uint32
+	mask     uint32
+
+	batch Batch // the last batch read; packets before pos were handed out
+	pos   int
+	spare Batch
+}
+
+// OpenOffline opens a capture file (pcap or pcapng; "-" is standard input)
+// with microsecond timestamps.
+func OpenOffline(path string) (*Reader, error) {
+	return OpenOfflinePrecision(path, Micro)
+}
+
+// OpenOfflinePrecision opens a capture file with the given timestamp precision.
+func OpenOfflinePrecision(path string, prec Precision) (*Reader, error) {
+	h, err := pcap.OpenOffline(path)
+	if err != nil {
+		return nil, pcapErr(err.Error())
+	}
+	// gopacket opens files with nanosecond precision; scale down for Micro.
+	r := newReader(cptrOf(h), h.Close, prec, tstampPrecision(cptrOf(h)) == int(Nano))
+	r.active = true
+	return r, nil
+}
+
+func newReader(p pcapT, closeFn func(), prec Precision, handleNano bool) *Reader {
+	r := &Reader{p: p, closeFn: closeFn, pend: newPending(), prec: prec, fracDiv: 1}
+	r.setHandlePrecision(handleNano)
+	return r
+}
+
+func (r *Reader) setHandlePrecision(handleNano bool) {
+	r.fracDiv = 1
+	if handleNano && r.prec == Micro {
+		r.fracDiv = 1000
+	}
+}
+
+// Precision returns the unit of Pkthdr.Frac for this reader.
+func (r *Reader) Precision() Precision { return r.prec }
+
+// lock takes the reader's lock, failing with ErrClosed on a closed reader.
+func (r *Reader) lock() error {
+	r.mu.Lock()
+	if r.closed.Load() {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close releases the capture. It is idempotent; a read in progress in another
+// goroutine ends first (reads wait in short slices, see ReadBatch).
+func (r *Reader) Close() {
+	if r.closed.Swap(true) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closeFn()
+	freePending(r.pend)
+	r.p, r.pend = nil, nil
+}
+
+// Closed reports whether Close was called.
+func (r *Reader) Closed() bool { return r.closed.Load() }
+
+// ReadBatch reads up to max packets into b. A live capture waits up to wait
+// for the first packet, then returns ErrTimeout. At the end of a file it
+// returns io.EOF, on every later call too. A read error is returned after the
+// packets read before it were delivered.
+func (r *Reader) ReadBatch(b *Batch, maxN int, wait time.Duration) (int, error) {
+	if err := r.lock(); err != nil {
+		return 0, err
+	}
+	defer r.mu.Unlock()
+	if maxN <= 0 {
+		maxN = 1
+	}
+	if r.pos < r.batch.n { // packets left over (Next, or a refilter)
+		end := r.batch.n
+		r.batch.n = min(end, r.pos+maxN)
+		b.collect(nil, span{&r.batch, r.pos})
+		r.batch.n, r.pos = end, r.pos+b.n
+		return b.n, nil
+	}
+	return r.readLocked(b, maxN, wait)
+}
+
+func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error) {
+	b.n, b.used = 0, 0
+	if r.readErr != nil {
+		err := r.readErr
+		r.readErr, r.eof = nil, true
+		return 0, err
+	}
+	if r.eof || !r.active {
+		return 0, io.EOF
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		need := maxN*recordSize + 2*max(snapshot(r.p), pendingCaplen(r.pend), 65536)
+		if len(b.buf) < need {
+			b.buf = make([]byte, max(need, 1<<20))
+		}
+		n, used, status := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv)
+		b.n, b.used = n, used
+		switch status {
+		case readEOF:
+			r.eof = true
+		case readError:
+			r.readErr = pcapErr(geterr(r.p))
+		case readBufFull:
+			if n == 0 { // the pending packet needs a bigger buffer
+				b.buf = make([]byte, 2*len(b.buf)+pendingCaplen(r.pend))
+				continue
+			}
+		}
+		if n > 0 {
+			return n, nil
+		}
+		if r.readErr != nil || r.eof {
+			return r.readLocked(b, maxN, wait)
+		}
+		// Live capture, nothing ready.
+		left := time.Until(deadline)
+		if r.nonblock || left <= 0 || r.closed.Load() {
+			return 0, ErrTimeout
+		}
+		waitReadable(selectableFd(r.p), int(min(left, 100*time.Millisecond)/time.Millisecond)+1)
+	}
+}
+
+// Next returns the next packet; the data is a copy. It returns io.EOF at the
+// end of a file and ErrTimeout when a live capture's timeout expires.
+func (r *Reader) Next() (Pkthdr, []byte, error) {
+	if err := r.lock(); err != nil {
+		return Pkthdr{}, nil, err
+	}
+	defer r.mu.Unlock()
+	if r.pos >= r.batch.n {
+		r.pos = 0
+		if _, err := r.readLocked(&r.batch, 256, r.liveWait()); err != nil {
+			return Pkthdr{}, nil, err
+		}
+	}
+	h, data := r.batch.Packet(r.pos)
+	r.pos++
+	return h, append([]byte(nil), data...), nil
+}
+
+func (r *Reader) liveWait() time.Duration {
+	if r.timeout <= 0 {
+		return 24 * time.Hour
+	}
+	return r.timeout
+}
+
+// Dispatch calls fn for up to cnt packets (all that are ready when cnt <= 0;
+// the whole file for a capture file) and returns how many it handled. The
+// data passed to fn is only valid during the call.
+func (r *Reader) Dispatch(cnt int, fn func(Pkthdr, []byte)) (int, error) {
+	var b Batch
+	done := 0
+	for cnt <= 0 || done < cnt {
+		want := 1024
+		if cnt > 0 {
+			want = min(want, cnt-done)
+		}
+		n, err := r.ReadBatch(&b, want, r.liveWait())
+		for i := 0; i < n; i++ {
+			fn(b.Packet(i))
+		}
+		done += n
+		if err == io.EOF || err == ErrTimeout {
+			return done, nil
+		}
+		if err != nil {
+			return done, err
+		}
+		if r.live {
+			return done, nil
+		}
+	}
+	return done, nil
+}
+
+// Loop calls fn for cnt packets (cnt <= 0: until the end of the file or
+// forever on a live capture).
+func (r *Reader) Loop(cnt int, fn func(Pkthdr, []byte)) error {
+	done := 0
+	for cnt <= 0 || done < cnt {
+		left := 0
+		if cnt > 0 {
+			left = cnt - done
+		}
+		n, err := r.Dispatch(left, fn)
+		done += n
+		if err != nil {
+			return err
+		}
+		if n == 0 && !r.live {
+			return nil
+		}
+	}
+	return nil
+}
+
+// LinkType returns the link-layer header type (DLT_*); -3 before activation.
+func (r *Reader) LinkType() (int, error) {
+	if err := r.lock(); err != nil {
+		return 0, err
+	}
+	defer r.mu.Unlock()
+	if !r.active {
+		return -3, nil
+	}
+	return datalink(r.p), nil
+}
+
+// Snaplen returns the capture's snapshot length.
+func (r *Reader) Snaplen() (int, error) {
+	if err := r.lock(); err != nil {
+		return 0, err
+	}
+	defer r.mu.Unlock()
+	return snapshot(r.p), nil
+}
+
+// Net returns the network and netmask (pcap_lookupnet; 0 for files), in
+// network byte order as read from memory (first octet in the low byte).
+func (r *Reader) Net() (netw, mask uint32, err error) {
+	if err := r.lock(); err != nil {
+		return 0, 0, err
+	}
+	defer r.mu.Unlock()
+	return r.net, r.mask, nil
+}
+
+// SetFilter compiles expr (optimized, with the reader's netmask) and makes it
+// the reader's filter. Packets already read but not yet handed out by Next
+// are filtered too, so nothing read before the call escapes the new filter.
+func (r *Reader) SetFilter(expr string) error {
+	return r.setFilter(expr, nil, 0)
+}
+
+// SetFilterKeep is SetFilter for a caller holding the last `unconsumed`
+// packets of b (its last ReadBatch) unused: they are filtered and returned
+// again by the next ReadBatch, so the caller can drop them.
+func (r *Reader) SetFilterKeep(expr string, b *Batch, unconsumed int) error {
+	return r.setFilter(expr, b, unconsumed)
+}
+
+func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	if !r.active {
+		return pcapErr("can't set filter on a handle that is not activated")
+	}
+	insns, err := compile(r.p, expr, true, r.mask)
+	if err != nil {
+		return pcapErr(err.Error())
+	}
+	if err := setFilter(r.p, insns); err != nil {
+		return pcapErr(err.Error())
+	}
+	// The caller's unused packets come before the reader's leftovers.
+	spans := []span{{&r.batch, r.pos}}
+	if b != nil && unconsumed > 0 {
+		spans = []span{{b, max(0, b.n-unconsumed)}, {&r.batch, r.pos}}
+	}
+	r.spare.collect(func(h Pkthdr, d []byte) bool {
+		return bpfFilter(insns, d, int(h.Len)) != 0
+	}, spans...)
+	r.batch, r.spare = r.spare, r.batch
+	r.pos = 0
+	return nil
+}

@@ -1,0 +1,34 @@
+"""pcapy, written in Go: libpcap for Python, a drop-in replacement for pcapy.
+
+``import pcapy`` gives pcapy's API (open_offline, open_live, Reader, Pkthdr,
+Dumper, BPFProgram, compile, PcapError, BPFError, DLT_* ...), reading
+packets in batches through Go, plus iteration over readers, os.PathLike file
+names and nanosecond timestamps.
+"""
+
+from ._bpf import BPFProgram, compile
+from . import _constants
+from ._constants import *  # noqa: F403  (the DLT_*, PCAP_D_*, PACKET_FANOUT_* constants)
+from ._dumper import Dumper
+from ._errors import BPFError, PcapError
+from ._open import create, findalldevs, lib_version, lookupdev, open_live, open_offline
+from ._pkthdr import Pkthdr
+from ._reader import Reader
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BPFError",
+    "BPFProgram",
+    "Dumper",
+    "PcapError",
+    "Pkthdr",
+    "Reader",
+    "compile",
+    "create",
+    "findalldevs",
+    "lib_version",
+    "lookupdev",
+    "open_live",
+    "open_offline",
+] + sorted(name for name in vars(_constants) if name.isupper())

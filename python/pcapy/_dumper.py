@@ -1,0 +1,108 @@
+"""Dumper: writes packets to a pcap file."""
+
+from __future__ import annotations
+
+import struct
+import weakref
+from typing import Any
+
+from . import _core
+from ._core import call, go
+from ._errors import PcapError
+from ._pkthdr import Pkthdr
+
+_RECORD = struct.Struct("=qIIIII")  # the batch layout Go expects (see _batch)
+# Records are buffered here and handed to Go in chunks: one Go call per
+# packet would cost more than the write itself.
+_FLUSH_BYTES = 1 << 20
+_FLUSH_RECORDS = 4096
+
+
+def _write(handle: int, pending: list) -> None:
+    """Hand the pending (sec, frac, caplen, len, data) records to Go."""
+    if not pending:
+        return
+    n = len(pending)
+    meta = bytearray()
+    off = n * _RECORD.size
+    for sec, frac, caplen, length, data in pending:
+        meta += _RECORD.pack(sec, frac, caplen, length, off, off + caplen)
+        off += caplen
+    blob = bytes(meta) + b"".join(rec[4] for rec in pending)
+    pending.clear()
+    buf = _core.go_bytes(blob)
+    try:
+        call(go.pybridge_DumpWrite, handle, buf, n)
+    finally:
+        _core.release(buf)
+
+
+def _finish(handle: int, pending: list) -> None:
+    """Write what is pending and close: on close(), garbage collection or exit."""
+    try:
+        _write(handle, pending)
+    finally:
+        go.pybridge_DumpClose(handle)
+
+
+class Dumper:
+    """A capture file being written, made by ``Reader.dump_open``.
+
+    Everything dumped is on disk after ``close()``; a Dumper that is never
+    closed is completed when it is garbage-collected or when Python exits.
+    """
+
+    def __init__(self, handle: int, *, nano: bool = False) -> None:
+        self._h = handle
+        self._nano = nano
+        self._pending: list[tuple[int, int, int, int, bytes]] = []
+        self._pending_bytes = 0
+        # finalize runs at garbage collection and, registered with atexit, at exit.
+        self._finalizer = weakref.finalize(self, _finish, handle, self._pending)
+
+    def dump(self, header: Pkthdr, data: Any) -> None:
+        """Write one packet: ``header`` gives its timestamp and lengths and
+        ``data`` at least ``header.getcaplen()`` bytes.
+
+        Raises:
+            PcapError: the header is not a Pkthdr, or the Dumper is closed.
+            TypeError: data is not bytes-like.
+            ValueError: data is shorter than the header's caplen.
+        """
+        if not self._finalizer.alive:
+            raise PcapError("Dumper is already closed.")
+        if not isinstance(header, Pkthdr):
+            raise PcapError("Not a pkthdr object")
+        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        caplen = header[2]
+        if len(data) < caplen:
+            raise ValueError(f"data has {len(data)} bytes, fewer than the header's caplen {caplen}")
+        if self._nano:
+            sec, frac = divmod(header.getts_ns(), 1_000_000_000)
+        else:
+            sec, frac = header.getts()
+        self._pending.append((sec, frac, caplen, header[3], bytes(data[:caplen])))
+        self._pending_bytes += caplen
+        if self._pending_bytes >= _FLUSH_BYTES or len(self._pending) >= _FLUSH_RECORDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered packets to the file now (beyond pcapy)."""
+        if not self._finalizer.alive:
+            raise PcapError("Dumper is already closed.")
+        self._pending_bytes = 0
+        _write(self._h, self._pending)
+
+    def close(self) -> None:
+        """Write everything and close the file. Idempotent."""
+        self._finalizer()
+
+    def __enter__(self) -> "Dumper":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<pcapy.Dumper {'open' if self._finalizer.alive else 'closed'}>"

@@ -1,0 +1,360 @@
+"""Reader: a capture file or a live capture, with pcapy's methods."""
+
+from __future__ import annotations
+
+import os
+import time
+from itertools import islice
+from operator import length_hint
+from typing import Any, Callable, Iterator, Optional
+
+from . import _batch, _core
+from ._args import check_int, check_path, check_str, clamp_c_int
+from ._core import call, go
+
+from ._pkthdr import Pkthdr
+
+Callback = Callable[[Pkthdr, bytes], Any]
+
+# Packets per Go call. Big enough that the per-call cost (~1 µs) vanishes,
+# small enough that a batch stays in cache.
+BATCH = 2048
+# Longest single wait in Go: signals (Ctrl-C), to_ms and close() from another
+# thread are noticed between waits.
+WAIT_SLICE_MS = 100
+
+_EOF: tuple[None, bytes] = (None, b"")
+
+
+class _ClosedIterator:
+    """Stands in for the packet iterator of a closed Reader."""
+
+    def __iter__(self) -> "_ClosedIterator":
+        return self
+
+    def __next__(self) -> Any:
+        raise ValueError("pcap is closed")
+
+    def __length_hint__(self) -> int:
+        return 0
+
+
+_CLOSED = _ClosedIterator()
+
+
+class Reader:
+    """A packet capture: a file opened by ``open_offline`` or a device opened by
+    ``open_live``/``create``. Not constructed directly."""
+
+    def __init__(self, handle: int, *, live: bool, nano: bool = False, to_ms: int = 0) -> None:
+        self._h = handle
+        self._live = live
+        self._nano = nano
+        self._to_ms = to_ms
+        self._nonblock = False
+        self._header = _batch.make_header_ns if nano else _batch.make_header
+        # The packets read from Go and not yet handed out, in order.
+        self._it: Iterator[tuple] = iter(())
+        self._closed = False
+
+    # -- reading -----------------------------------------------------------
+
+    def next(self) -> tuple[Optional[Pkthdr], bytes]:
+        """Return the next packet as ``(Pkthdr, bytes)``.
+
+        Returns ``(None, b'')`` at the end of a file (and on every later
+        call), when a live capture's ``to_ms`` expires with no packet, in
+        non-blocking mode with nothing ready, and on a handle that is not
+        activated.
+
+        Raises:
+            PcapError: libpcap failed to read (e.g. a truncated file); the
+                packets before the damage were returned first.
+            ValueError: the reader is closed.
+        """
+        return next(self._it, None) or self._next_slow()
+
+    def _next_slow(self) -> tuple[Optional[Pkthdr], bytes]:
+        if self._fill(self._wait_budget_ms()):
+            return next(self._it)
+        return _EOF
+
+    def _wait_budget_ms(self) -> Optional[float]:
+        """How long next()/dispatch() wait for a packet: None is forever."""
+        if not self._live:
+            return 0
+        if self._nonblock:
+            return 0
+        return self._to_ms if self._to_ms > 0 else None
+
+    def _fill(self, wait_ms: Optional[float], max_n: int = BATCH) -> bool:
+        """Read the next batch into self._it; False at EOF or on timeout.
+
+        Waits at most wait_ms (None: forever) in slices, so a KeyboardInterrupt
+        or a close() from another thread ends the wait promptly.
+        """
+        self._check_open()
+        if not self._live:
+            n = _batch.read_batch(self._h, max_n, 0)
+        else:
+            deadline = None if wait_ms is None else time.monotonic() + wait_ms / 1000
+            while True:
+                left = WAIT_SLICE_MS if deadline is None else (deadline - time.monotonic()) * 1000
+                n = _batch.read_batch(self._h, max_n, int(max(0, min(left, WAIT_SLICE_MS))))
+                if n != -1 or (deadline is not None and time.monotonic() >= deadline):
+                    break
+                self._check_open()
+        if n <= 0:
+            return False
+        blob = _batch.batch_blob(self._h)
+        self._it = iter(_batch.batch_pairs(blob, n, self._header))
+        return True
+
+    def loop(self, cnt: int, callback: Callback) -> None:
+        """Call ``callback(Pkthdr, bytes)`` for ``cnt`` packets.
+
+        ``cnt <= 0`` reads until the end of a file, or forever on a live
+        capture (Ctrl-C and ``close()`` still end it). The callback's return
+        value is ignored; if it raises, loop stops and re-raises, and the next
+        call resumes at the following packet.
+        """
+        cnt = check_int(cnt, "cnt")
+        _check_callable(callback)
+        if cnt <= 0:
+            while True:
+                for hdr, data in self._it:
+                    callback(hdr, data)
+                if not self._fill(None) and not self._live:
+                    return None
+        done = 0
+        while done < cnt:
+            before = length_hint(self._it)
+            for hdr, data in islice(self._it, cnt - done):
+                callback(hdr, data)
+            done += before - length_hint(self._it)
+            if done < cnt and not self._fill(None) and not self._live:
+                return None
+        return None
+
+    def dispatch(self, cnt: int, callback: Callback) -> int:
+        """Call ``callback(Pkthdr, bytes)`` for up to ``cnt`` packets and
+        return how many were handled.
+
+        On a file, ``cnt <= 0`` handles the rest of the file. On a live
+        capture it handles the packets of one read, waiting up to ``to_ms``
+        for them (0 if none came). Callback exceptions propagate as in loop().
+        """
+        cnt = check_int(cnt, "cnt")
+        _check_callable(callback)
+        if self._live:
+            if not length_hint(self._it) and not self._fill(self._wait_budget_ms()):
+                return 0
+            return self._handle(cnt, callback)
+        done = 0
+        while cnt <= 0 or done < cnt:
+            if not length_hint(self._it) and not self._fill(0):
+                break
+            done += self._handle(cnt - done if cnt > 0 else 0, callback)
+        return done
+
+    def _handle(self, cnt: int, callback: Callback) -> int:
+        """Run callback over buffered packets (all when cnt <= 0)."""
+        it = self._it
+        before = length_hint(it)
+        for hdr, data in islice(it, cnt) if cnt > 0 else it:
+            callback(hdr, data)
+        return before - length_hint(it)
+
+    def __iter__(self) -> Iterator[tuple[Pkthdr, bytes]]:
+        """Iterate over ``(Pkthdr, bytes)`` until the end of a file (forever
+        on a live capture, skipping timeouts)."""
+        while True:
+            yield from self._it
+            if not self._fill(None) and not self._live:
+                return
+
+    def next_batch(self, max_n: int = 256) -> tuple[bytes, bytes]:
+        """Return up to ``max_n`` packets at once as ``(data, meta)`` (pcapy-ng).
+
+        ``data`` holds the packets back to back; ``meta`` holds one 16-byte
+        record ``struct '=IIII'`` (sec, usec, offset in data, caplen) per
+        packet. Returns ``(b'', b'')`` at the end. ``max_n <= 0`` means 256.
+        """
+        max_n = check_int(max_n, "max_n")
+        if max_n <= 0:
+            max_n = 256
+        if not length_hint(self._it) and not self._fill(self._wait_budget_ms(), max_n):
+            return b"", b""
+        return _batch.ng_batch(list(islice(self._it, max_n)), self._nano)
+
+    # -- filters and information -------------------------------------------
+
+    def setfilter(self, filter: str) -> None:  # noqa: A002 (pcapy's name)
+        """Compile ``filter`` (optimized, with the capture's netmask) and apply
+        it to every packet not yet returned.
+
+        Raises:
+            PcapError: the expression does not compile (libpcap's message).
+        """
+        check_str(filter, "filter")
+        self._check_open()
+        call(go.pybridge_SetFilter, self._h, filter, length_hint(self._it))
+        # Go filtered the packets we held and hands them out again.
+        self._it = iter(())
+
+    def getnet(self) -> str:
+        """Return the capture's network address as a dotted quad ('0.0.0.0' for files)."""
+        self._check_open()
+        return call(go.pybridge_NetMask, self._h).split()[0]
+
+    def getmask(self) -> str:
+        """Return the capture's netmask as a dotted quad ('0.0.0.0' for files)."""
+        self._check_open()
+        return call(go.pybridge_NetMask, self._h).split()[1]
+
+    def datalink(self) -> int:
+        """Return the link-layer type (a ``DLT_*`` value); -3 before activate()."""
+        self._check_open()
+        return call(go.pybridge_Datalink, self._h)
+
+    def getnonblock(self) -> int:
+        """Return 1 in non-blocking mode, else 0."""
+        self._check_open()
+        return call(go.pybridge_GetNonblock, self._h)
+
+    def setnonblock(self, state: int) -> None:
+        """Set non-blocking mode: next()/dispatch() return at once when no
+        packet is ready. Capture files raise PcapError."""
+        state = check_int(state, "state")
+        self._check_open()
+        call(go.pybridge_SetNonblock, self._h, bool(state))
+        if self._live:
+            self._nonblock = bool(state)
+
+    def setdirection(self, direction: int) -> None:
+        """Capture only packets in a direction (``PCAP_D_IN``/``OUT``/``INOUT``)."""
+        direction = check_int(direction, "direction")
+        self._check_open()
+        call(go.pybridge_SetDirection, self._h, clamp_c_int(direction))
+
+    def getfd(self) -> int:
+        """Return a file descriptor usable with select/poll."""
+        self._check_open()
+        return call(go.pybridge_Fd, self._h)
+
+    def stats(self) -> tuple[int, int, int]:
+        """Return ``(received, dropped, interface_dropped)``; files raise PcapError."""
+        self._check_open()
+        received, dropped, if_dropped = call(go.pybridge_Stats, self._h).split()
+        return int(received), int(dropped), int(if_dropped)
+
+    def sendpacket(self, data: bytes) -> None:
+        """Send a raw frame on the device.
+
+        Raises:
+            TypeError: data is not bytes-like.
+            PcapError: libpcap could not send it.
+        """
+        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        self._check_open()
+        handle = _core.go_bytes(bytes(data))
+        try:
+            call(go.pybridge_SendPacket, self._h, handle)
+        finally:
+            _core.release(handle)
+
+    def set_fanout(self, group_id: int, fanout_type: int = 0) -> None:
+        """Join the Linux ``PACKET_FANOUT`` group ``group_id`` (pcapy-ng)."""
+        group_id = check_int(group_id, "group_id")
+        fanout_type = check_int(fanout_type, "fanout_type")
+        self._check_open()
+        call(go.pybridge_SetFanout, self._h, group_id, fanout_type)
+
+    def dump_open(self, filename: str | os.PathLike) -> "Dumper":
+        """Create a capture file for this reader's link type and return its Dumper.
+
+        Raises:
+            PcapError: the file cannot be created (``'<path>: <reason>'``).
+        """
+        path = check_path(filename, "filename")
+        self._check_open()
+        from ._dumper import Dumper
+
+        return Dumper(call(go.pybridge_DumpOpen, self._h, path), nano=self._nano)
+
+    # -- create() settings: libpcap's status codes, never an exception -----
+
+    def _setting(self, name: str, value: int) -> int:
+        value = check_int(value, "value")
+        self._check_open()
+        return go.pybridge_Setting(self._h, name, clamp_c_int(value))
+
+    def set_snaplen(self, snaplen: int) -> int:
+        """Set the snapshot length before activate(); returns libpcap's status."""
+        return self._setting("snaplen", snaplen)
+
+    def set_promisc(self, promisc: int) -> int:
+        """Set promiscuous mode before activate(); returns libpcap's status."""
+        return self._setting("promisc", promisc)
+
+    def set_timeout(self, to_ms: int) -> int:
+        """Set the read timeout (ms) before activate(); returns libpcap's status."""
+        rc = self._setting("timeout", to_ms)
+        if rc == 0:
+            self._to_ms = check_int(to_ms, "to_ms")
+        return rc
+
+    def set_buffer_size(self, buffer_size: int) -> int:
+        """Set the kernel buffer size before activate(); returns libpcap's status."""
+        return self._setting("buffer_size", buffer_size)
+
+    def set_rfmon(self, rfmon: int) -> int:
+        """Set monitor mode before activate(); returns libpcap's status."""
+        return self._setting("rfmon", rfmon)
+
+    def activate(self) -> int:
+        """Activate a handle made by create(): 0 on success, a positive warning,
+        or a negative libpcap error (-4 already activated, -5 no such device)."""
+        self._check_open()
+        return go.pybridge_Activate(self._h)
+
+    # -- lifetime ------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("pcap is closed")
+
+    def close(self) -> None:
+        """Close the capture. Idempotent; afterwards other methods raise
+        ``ValueError('pcap is closed')``."""
+        if self._closed:
+            return
+        self._closed = True
+        self._it = _CLOSED
+        call(go.pybridge_Close, self._h)
+
+    def __enter__(self) -> "Reader":
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed:
+                self.close()
+        except Exception:  # interpreter shutdown: nothing useful to report
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("live" if self._live else "offline")
+        return f"<pcapy.Reader {state}>"
+
+
+def _check_callable(callback: Any) -> None:
+    if not callable(callback):
+        raise TypeError("callback must be callable")
+
+
