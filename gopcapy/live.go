@@ -211,7 +211,7 @@ func (r *Reader) SetFanout(group, kind int) error {
 	}
 	defer r.mu.Unlock()
 	if !r.live || !r.active {
-		return pcapErr("fanout is only available on activated live captures")
+		return pcapErr("no socket fd for this capture (PACKET_FANOUT needs a live AF_PACKET capture, not an offline pcap)")
 	}
 	fd := selectableFd(r.p)
 	if fd < 0 {

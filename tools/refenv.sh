@@ -6,13 +6,16 @@
 #
 # usage: tools/refenv.sh [VENV_DIR]   (default: <repo>/.venv-ref)
 #
-# Idempotent: does nothing when VENV_DIR/bin/python can already import pcapy.
+# Idempotent: does nothing when VENV_DIR/bin/python can already import pcapy
+# (built from source).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${1:-$repo/.venv-ref}"
 
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pcapy' 2>/dev/null; then
+# A wheel install (bundled libpcap under pcapy_ng.libs/) does not count as done.
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pcapy' 2>/dev/null \
+    && ! compgen -G "$venv/lib/python3*/site-packages/pcapy_ng.libs" >/dev/null; then
     exit 0
 fi
 
@@ -21,7 +24,8 @@ python3 -m venv "$venv"
 # Log pip's output and show it only on failure, so the Makefile stays quiet.
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-if ! "$venv/bin/python" -m pip install --quiet --no-input --no-binary pcapy-ng pcapy-ng==2.1.0 >"$log" 2>&1; then
+if ! "$venv/bin/python" -m pip install --quiet --no-input --force-reinstall \
+        --no-binary pcapy-ng pcapy-ng==2.1.0 >"$log" 2>&1; then
     cat "$log" >&2
     echo "refenv: pip install pcapy-ng==2.1.0 failed (gcc and libpcap-dev installed?)" >&2
     exit 1

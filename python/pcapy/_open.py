@@ -19,7 +19,7 @@ def _nano(precision: str) -> bool:
         raise ValueError(f"precision must be 'us' or 'ns', not {precision!r}") from None
 
 
-def open_offline(filename: str | os.PathLike, precision: str = "us") -> Reader:
+def open_offline(filename: str | os.PathLike, *, precision: str = "us") -> Reader:
     """Open a capture file (pcap or pcapng; ``'-'`` is standard input).
 
     Args:

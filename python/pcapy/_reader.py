@@ -119,7 +119,6 @@ class Reader:
         call resumes at the following packet.
         """
         cnt = check_int(cnt, "cnt")
-        _check_callable(callback)
         if cnt <= 0:
             while True:
                 for hdr, data in self._it:
@@ -145,7 +144,6 @@ class Reader:
         for them (0 if none came). Callback exceptions propagate as in loop().
         """
         cnt = check_int(cnt, "cnt")
-        _check_callable(callback)
         if self._live:
             if not length_hint(self._it) and not self._fill(self._wait_budget_ms()):
                 return 0
@@ -173,7 +171,7 @@ class Reader:
             if not self._fill(None) and not self._live:
                 return
 
-    def next_batch(self, max_n: int = 256) -> tuple[bytes, bytes]:
+    def next_batch(self, max_n: int) -> tuple[bytes, bytes]:
         """Return up to ``max_n`` packets at once as ``(data, meta)`` (pcapy-ng).
 
         ``data`` holds the packets back to back; ``meta`` holds one 16-byte
@@ -351,10 +349,5 @@ class Reader:
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("live" if self._live else "offline")
         return f"<pcapy.Reader {state}>"
-
-
-def _check_callable(callback: Any) -> None:
-    if not callable(callback):
-        raise TypeError("callback must be callable")
 
 

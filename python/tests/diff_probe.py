@@ -79,13 +79,13 @@ class Probe:
             return self.norm_exc(value)
         if isinstance(value, dict):
             return {str(k): self.norm(v) for k, v in value.items()}
+        if is_pkthdr(value):  # before tuple: our Pkthdr is also a tuple
+            sec, usec = value.getts()
+            return ["hdr", sec, usec, value.getcaplen(), value.getlen()]
         if isinstance(value, tuple):
             return [self.norm(v) for v in value]
         if isinstance(value, list):  # tagged: r.next() == (None, b'') must stay true
             return {"list": [self.norm(v) for v in value]}
-        if is_pkthdr(value):
-            sec, usec = value.getts()
-            return ["hdr", sec, usec, value.getcaplen(), value.getlen()]
         return ["obj", type(value).__name__]
 
     def norm_str(self, text):
@@ -400,12 +400,23 @@ def probe_next_batch(p, name, path):
                 "meta_len": len(meta), "records": records,
                 "data": data, "slices": slices}
 
+    def all_batches(r, n):
+        """Every batch until the end or an error: one step, so that an error
+        arriving a batch later (after the packets before it) is one difference."""
+        batches = []
+        for _ in range(MAX_READS):
+            try:
+                value = batch(r, n)
+            except Exception as exc:
+                return {"batches": batches, "end": p.norm_exc(exc)}
+            if not value["records"]:
+                return {"batches": batches, "end": None}
+            batches.append(value)
+        return {"batches": batches, "end": "no end"}
+
     r = fresh(p, name, path)
     if r:
-        for i in range(MAX_READS):
-            ok, value = p.step(f"batch:{name}:next_batch(10)#{i}", batch, r, 10)
-            if not ok or not value["records"]:
-                break
+        p.step(f"batch:{name}:next_batch(10):all", all_batches, r, 10)
         p.step(f"batch:{name}:next_batch(10):after_eof", batch, r, 10)
         r.close()
     for n in (0, -1, 1):
@@ -483,27 +494,38 @@ def probe_dump(p, name, path, packets):
         p.step(f"{d_}:dump_bytearray", d.dump, hdr, bytearray(data))
         p.step(f"{d_}:dump_memoryview", d.dump, hdr, memoryview(data))
         p.step(f"{d_}:dump_longer_data", d.dump, hdr, data + b"EXTRA")
-        p.step(f"{d_}:dump_after_reader_closed", lambda: (r.close(), d.dump(hdr, data))[1])
+        r.close()  # a Dumper outlives its Reader
+        p.step(f"{d_}:dump_after_reader_closed", d.dump, hdr, data)
         p.step(f"{d_}:misc_close", d.close)
         p.step(f"{d_}:misc_reread", lambda: reread(p.tmp(f"{name}.misc.pcap"))[1])
     r.close()
     # pcapy-ng writes past the buffer here; ours raises ValueError (allow-listed).
     r = fresh(p, name, path)
-    if r and hdr.getcaplen() > 1:
-        d = r.dump_open(p.tmp(f"{name}.short.pcap"))
-        p.step(f"{d_}:dump_short_data", d.dump, hdr, data[:1])
-        d.close()
+    if r:
+        def dump_short():
+            d = r.dump_open(p.tmp(f"{name}.short.pcap"))
+            try:
+                return d.dump(hdr, data[:1])
+            finally:
+                d.close()
+
+        if hdr.getcaplen() > 1:
+            p.step(f"{d_}:dump_short_data", dump_short)
         r.close()
     # An unclosed Dumper must be complete on disk once garbage-collected.
     r = fresh(p, name, path)
     if r:
         gc_out = p.tmp(f"{name}.gc.pcap")
-        d = r.dump_open(gc_out)
-        for h, data_ in packets:
-            d.dump(h, data_)
-        del d
-        gc.collect()
-        p.step(f"{d_}:unclosed_dumper_after_gc", lambda: same_packets(reread(gc_out)[1], packets))
+
+        def dump_and_drop():
+            d = r.dump_open(gc_out)
+            for h, b in packets:
+                d.dump(h, b)
+            del d
+            gc.collect()
+            return same_packets(reread(gc_out)[1], packets)
+
+        p.step(f"{d_}:unclosed_dumper_after_gc", dump_and_drop)
         r.close()
     # ... and at interpreter exit.
     exit_out = p.tmp(f"{name}.exit.pcap")

@@ -1,0 +1,77 @@
+"""Shared fixtures: captures generated per test with capgen (stdlib only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import capgen
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"
+PINGS = SHARED_DATA / "96pings.pcap"
+
+MAC_A = capgen.mac("02:00:00:00:00:01")
+MAC_B = capgen.mac("02:00:00:00:00:02")
+T0 = 1_700_000_000_123_456_789  # a timestamp with all nanosecond digits set
+
+
+def frames() -> list[bytes]:
+    """A small varied Ethernet stream: IPv4/IPv6, TCP/UDP/ICMP and ARP."""
+    out = []
+    for i in range(40):
+        if i % 5 == 0:
+            ip = capgen.ipv4("10.0.0.1", "10.0.0.2", 6,
+                             capgen.tcp("10.0.0.1", "10.0.0.2", 40000 + i, 80, b"x" * i))
+            out.append(capgen.ethernet(MAC_B, MAC_A, 0x0800, ip))
+        elif i % 5 == 1:
+            ip = capgen.ipv4("10.0.0.2", "10.0.0.1", 17,
+                             capgen.udp("10.0.0.2", "10.0.0.1", 53, 5000 + i, b"q" * (3 * i)))
+            out.append(capgen.ethernet(MAC_A, MAC_B, 0x0800, ip))
+        elif i % 5 == 2:
+            ip = capgen.ipv4("10.0.0.1", "10.0.0.3", 1, capgen.icmp_echo(7, i, b"p" * 56))
+            out.append(capgen.ethernet(MAC_B, MAC_A, 0x0800, ip))
+        elif i % 5 == 3:
+            ip6 = capgen.ipv6("fd00::1", "fd00::2", 6,
+                              capgen.tcp("fd00::1", "fd00::2", 443, 50000 + i, b"s" * 1400))
+            out.append(capgen.ethernet(MAC_B, MAC_A, 0x86DD, ip6))
+        else:
+            out.append(capgen.arp_request(MAC_A, "10.0.0.1", "10.0.0.9"))
+    return out
+
+
+def packets(step_ns: int = 1_000_001) -> list[tuple[int, bytes]]:
+    """frames() with increasing timestamps that use every nanosecond digit."""
+    return [(T0 + i * step_ns, f) for i, f in enumerate(frames())]
+
+
+@pytest.fixture
+def eth_pcap(tmp_path: Path) -> Path:
+    path = tmp_path / "eth.pcap"
+    capgen.write_pcap(path, packets())
+    return path
+
+
+@pytest.fixture
+def ns_pcap(tmp_path: Path) -> Path:
+    path = tmp_path / "eth-ns.pcap"
+    capgen.write_pcap(path, packets(), nanosecond=True)
+    return path
+
+
+@pytest.fixture
+def pings() -> Path:
+    if not PINGS.exists():
+        pytest.skip(f"{PINGS} is not present (it lives in ../shared/data only)")
+    return PINGS
+
+
+def expected_usec(ts_ns: int) -> tuple[int, int]:
+    """(sec, usec) as libpcap gives a timestamp at microsecond precision."""
+    return ts_ns // 1_000_000_000, ts_ns % 1_000_000_000 // 1000
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
