@@ -224,10 +224,11 @@ class Divergence(NamedTuple):
 def ref_batches_then_more(r: Any, ctx: Ctx) -> bool:
     """next_batch on a damaged file: ours returns the packets before the damage
     (pcapy-ng drops the batch they were in), then raises the same PcapError."""
-    return (isinstance(r, dict) and isinstance(r.get("end"), list)
-            and r["end"][:2] == ["raise", "PcapError"]
-            and "truncated dump file" in r["end"][2]
-            and len(r["batches"]) >= 1)
+    if not isinstance(r, dict) or not isinstance(r.get("end"), dict):
+        return False
+    end, batches = r["end"]["list"], r["batches"]["list"]
+    return (end[:2] == ["raise", "PcapError"] and "truncated dump file" in end[2]
+            and len(batches) >= 1)
 
 
 # The **better** cells of the contract. Everything not allow-listed must equal pcapy-ng.
