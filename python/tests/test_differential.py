@@ -253,6 +253,14 @@ BETTER = [
     # damage are delivered, then PcapError"); pcapy-ng loses the batch with the damage.
     Divergence("batch:cut_mid_packet:next_batch(10):all",
            "packets before the damage are delivered, then PcapError", ref_batches_then_more),
+    Divergence("batch:cut_mid_packet:next_batch(0)", "packets before the damage first",
+           lambda r, _: isinstance(r, dict) and len(r["records"]["list"]) >= 1),
+    Divergence("batch:cut_mid_packet:next_batch(-1)", "packets before the damage first",
+           lambda r, _: isinstance(r, dict) and len(r["records"]["list"]) >= 1),
+    Divergence("batch:cut_mid_packet:next_batch(0):then_next", "then the PcapError",
+           raises("PcapError")),
+    Divergence("batch:cut_mid_packet:next_batch(-1):then_next", "then the PcapError",
+           raises("PcapError")),
     # Any bytes-like object is data (pcapy-ng insists on read-only bytes).
     Divergence("dump:*:dump_bytearray", "bytes-like data accepted", equals(None)),
     Divergence("dump:*:dump_memoryview", "bytes-like data accepted", equals(None)),
