@@ -10,6 +10,7 @@ Python call per Go call). Rebuilds only when a Go source, go.mod/go.sum or
 the Python version changed.
 """
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -52,6 +53,14 @@ def go_env() -> dict:
 
 def build(force: bool = False) -> Path:
     """Build (if needed) and return the path of the extension module."""
+    # One build at a time: concurrent builds (parallel test runs, pip) share WORK.
+    (ROOT / "build").mkdir(exist_ok=True)
+    with open(ROOT / "build" / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked(force)
+
+
+def _build_locked(force: bool) -> Path:
     target = OUT / ("_gopcapy" + EXT_SUFFIX)
     stamp = OUT / ".stamp"
     digest = source_digest()
