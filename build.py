@@ -83,7 +83,10 @@ def _build_locked(force: bool) -> Path:
         sys.stderr.write(proc.stdout + proc.stderr)
         sys.exit("build.py: gopy build failed")
     OUT.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(built, target)
+    # Replace, never overwrite: running processes have the old file mapped.
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copy2(built, tmp)
+    os.replace(tmp, target)
     (OUT / "__init__.py").write_text(
         '"""The Go extension of pcapy, built by build.py (generated, do not edit)."""\n'
     )
