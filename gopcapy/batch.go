@@ -11,6 +11,10 @@ type Batch struct {
 	buf  []byte
 	n    int
 	used int
+	// Savefile offsets, kept while a filter is set: start before the batch,
+	// ends[i] after packet i (nil when unknown). See Reader.setFilter.
+	start int64
+	ends  []int64
 }
 
 // RecordSize is the size in bytes of one packet record in a Batch.
@@ -46,6 +50,7 @@ func (b *Batch) grow(size int) {
 		b.buf = make([]byte, size)
 	}
 	b.n, b.used = 0, 0
+	b.ends = nil
 }
 
 // span is the packets [from, b.n) of a batch.

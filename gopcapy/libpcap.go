@@ -41,10 +41,11 @@ static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
 // maxn 28-byte records (sec, frac, caplen, len, start, end) at buf, packet bytes
 // from data_start on. It stops at the first non-packet result and reports it
 // in *status (0 timeout / nothing ready, -1 error, -2 end of file, 2 buffer
-// full). One cgo call per batch instead of one per packet.
+// full). One cgo call per batch instead of one per packet. With pos, it
+// records the savefile offset after each packet (see Reader.setFilter).
 static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div,
-		uint32_t *used, int *status) {
+		int64_t *pos, uint32_t *used, int *status) {
 	int n = 0;
 	uint32_t off = data_start;
 	*status = 1;
@@ -72,6 +73,7 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		}
 		memcpy(buf + off, d, h->caplen);
 		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
+		if (pos) pos[n] = (int64_t)ftello(pcap_file(p));
 		off += h->caplen;
 		pend->has = 0;
 		n++;
@@ -96,6 +98,18 @@ static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
 		pcap_dump((u_char *)d, &h, buf + off);
 	}
 	return pcap_dump_flush(d);
+}
+
+// gp_tell and gp_seek give and set a savefile's read position (-1: not a
+// seekable savefile, e.g. stdin).
+static int64_t gp_tell(pcap_t *p) {
+	FILE *f = pcap_file(p);
+	return f ? (int64_t)ftello(f) : -1;
+}
+
+static int gp_seek(pcap_t *p, int64_t off) {
+	FILE *f = pcap_file(p);
+	return f ? fseeko(f, (off_t)off, SEEK_SET) : -1;
 }
 
 static int gp_wait_readable(int fd, int ms) {
@@ -166,14 +180,25 @@ func clearPending(p pending) { p.has = 0 }
 
 // readBatch fills buf (records for maxn packets, then data) and returns the
 // packet count, bytes used and the status that stopped it.
-func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32) (n, used, status int) {
+// pos, when not nil (len >= maxn), receives the savefile offset after each packet.
+func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, pos []int64) (n, used, status int) {
 	var cused C.uint32_t
 	var cstatus C.int
+	var cpos *C.int64_t
+	if pos != nil {
+		cpos = (*C.int64_t)(unsafe.Pointer(&pos[0]))
+	}
 	dataStart := maxn * recordSize
 	cn := C.gp_read_batch(cp(p), pend, (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(maxn),
-		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), &cused, &cstatus)
+		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), cpos, &cused, &cstatus)
 	return int(cn), int(cused), int(cstatus)
 }
+
+// tell returns a savefile's read offset, -1 when it has none (stdin, live).
+func tell(p pcapT) int64 { return int64(C.gp_tell(cp(p))) }
+
+// seek moves a savefile's read offset back to one tell or readBatch gave.
+func seek(p pcapT, off int64) bool { return C.gp_seek(cp(p), C.int64_t(off)) == 0 }
 
 func snapshot(p pcapT) int        { return int(C.pcap_snapshot(cp(p))) }
 func datalink(p pcapT) int        { return int(C.pcap_datalink(cp(p))) }

@@ -45,6 +45,7 @@ type Reader struct {
 	readErr  error // delivered after the packets read before it
 	net      uint32
 	mask     uint32
+	filtered bool // a filter is installed: libpcap drops packets as it reads
 
 	batch Batch // the last batch read; packets before pos were handed out
 	pos   int
@@ -149,8 +150,19 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 		if len(b.buf) < need {
 			b.buf = make([]byte, max(need, 1<<20))
 		}
-		n, used, status := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv)
-		b.n, b.used = n, used
+		var ends []int64
+		b.start = -1
+		if r.filtered && !r.live {
+			b.start = tell(r.p)
+			if b.start >= 0 {
+				if cap(b.ends) < maxN {
+					b.ends = make([]int64, maxN)
+				}
+				ends = b.ends[:maxN]
+			}
+		}
+		n, used, status := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv, ends)
+		b.n, b.used, b.ends = n, used, ends
 		switch status {
 		case readEOF:
 			r.eof = true
@@ -312,6 +324,12 @@ func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
 	if err := setFilter(r.p, insns); err != nil {
 		return pcapErr(err.Error())
 	}
+	wasFiltered := r.filtered
+	r.filtered = true
+	if wasFiltered && r.rewind(b, unconsumed) {
+		return nil
+	}
+	// Nothing was dropped while reading ahead: filtering what is held is exact.
 	// The caller's unused packets come before the reader's leftovers.
 	spans := []span{{&r.batch, r.pos}}
 	if b != nil && unconsumed > 0 {
@@ -323,4 +341,31 @@ func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
 	r.batch, r.spare = r.spare, r.batch
 	r.pos = 0
 	return nil
+}
+
+// rewind moves a savefile back to the first packet not yet handed out, so
+// the new filter sees the packets the old one dropped while reading ahead.
+// It returns false when that is impossible (stdin, live capture, no offsets).
+func (r *Reader) rewind(b *Batch, unconsumed int) bool {
+	src, first := &r.batch, r.pos
+	if b != nil && unconsumed > 0 {
+		src, first = b, max(0, b.n-unconsumed)
+	}
+	if first >= src.n {
+		return true // nothing held: the reader is where it should be
+	}
+	if src.start < 0 || len(src.ends) < src.n {
+		return false
+	}
+	off := src.start
+	if first > 0 {
+		off = src.ends[first-1]
+	}
+	if !seek(r.p, off) {
+		return false
+	}
+	clearPending(r.pend)
+	r.batch.n, r.pos = 0, 0
+	r.eof, r.readErr = false, nil
+	return true
 }
