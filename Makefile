@@ -43,8 +43,8 @@ demo: build $(SAMPLE)  ## Summarise a generated sample capture (examples/01_summ
 
 .PHONY: test
 test: setup build  ## Run all tests: go test and pytest (live tests need root)
-	go vet ./...
-	go test ./...
+	go vet ./gopcapy/...
+	go test ./gopcapy/...
 	$(PY) -m pytest -q
 
 .PHONY: fuzz
@@ -58,7 +58,7 @@ wheel: system $(PY)  ## Build a platform wheel into dist/
 .PHONY: lint
 lint: $(PY)  ## gofmt, go vet and ruff
 	@test -z "$$(gofmt -l gopcapy)" || (gofmt -l gopcapy; exit 1)
-	go vet ./...
+	go vet ./gopcapy/...
 	$(PY) -m ruff check python examples build.py setup.py
 
 .PHONY: clean
