@@ -53,7 +53,8 @@ fuzz: system  ## Fuzz the capture-file reader for FUZZTIME (default 2m)
 
 .PHONY: wheel
 wheel: system $(PY)  ## Build a platform wheel into dist/
-	$(PY) -m build --wheel --outdir dist .
+	# -P: do not put the cwd on sys.path, where build.py would shadow PyPA build
+	$(PY) -P -m build --wheel --outdir dist .
 
 .PHONY: lint
 lint: $(PY)  ## gofmt, go vet and ruff
