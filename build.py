@@ -83,9 +83,14 @@ def _build_locked(force: bool) -> Path:
         sys.stderr.write(proc.stdout + proc.stderr)
         sys.exit("build.py: gopy build failed")
     OUT.mkdir(parents=True, exist_ok=True)
+    for stale in OUT.iterdir():  # only the extension and __init__.py belong here
+        if stale.is_file() and stale.name not in (target.name, "__init__.py"):
+            stale.unlink()
     # Replace, never overwrite: running processes have the old file mapped.
     tmp = target.with_name(target.name + ".tmp")
     shutil.copy2(built, tmp)
+    if shutil.which("strip"):  # debug symbols: 1.4 MB the wheel does not need
+        subprocess.run(["strip", "--strip-unneeded", str(tmp)], check=True)
     os.replace(tmp, target)
     (OUT / "__init__.py").write_text(
         '"""The Go extension of pcapy, built by build.py (generated, do not edit)."""\n'
