@@ -17,6 +17,10 @@ from conftest import REPO
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    import shutil
+
+    for stale in (REPO / "build").glob("[lb][id]*"):  # setuptools' build/lib*, bdist*: never pruned
+        shutil.rmtree(stale, ignore_errors=True)
     # --no-isolation: use this virtualenv's setuptools and pybindgen (no download);
     # -P keeps the project's build.py from shadowing PyPA build.
     subprocess.run([sys.executable, "-P", "-m", "build", "--wheel", "--no-isolation",
