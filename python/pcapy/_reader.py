@@ -14,6 +14,10 @@ from ._core import call, go
 
 from ._pkthdr import Pkthdr
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._dumper import Dumper
+
 Callback = Callable[[Pkthdr, bytes], Any]
 
 # Packets per Go call. Big enough that the per-call cost (~1 µs) vanishes,

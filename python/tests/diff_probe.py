@@ -587,7 +587,7 @@ def probe_context(p, name, path):
     p.step(f"{x}:after_exit", after_with)
 
     def body_raises():
-        with pcapy.open_offline(path) as r:
+        with pcapy.open_offline(path):
             raise RuntimeError("inside with")
 
     p.step(f"{x}:body_raises", body_raises)

@@ -139,7 +139,7 @@ def test_tcpdump_reads_samples(tmp_path, kw):
     capgen.write_sample(out, 200, **kw)
     res = subprocess.run([TCPDUMP, "-nn", "-vv", "-r", str(out)],
                          capture_output=True, text=True, check=True)
-    lines = [l for l in res.stdout.splitlines() if not l.startswith((" ", "\t"))]
+    lines = [ln for ln in res.stdout.splitlines() if not ln.startswith((" ", "\t"))]
     assert len(lines) == 200
     # tcpdump -vv flags bad sums as "(incorrect -> ...)" or "bad udp cksum" etc.
     assert not re.search(r"incorrect|bad (\w+ )?cksum", res.stdout)
