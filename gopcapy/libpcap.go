@@ -13,6 +13,8 @@ package gopcapy
 #include <stdint.h>
 #include <errno.h>
 #include <poll.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <pcap.h>
 
 // gp_pending keeps a packet pcap_next_ex returned that did not fit into the
@@ -112,11 +114,18 @@ static int gp_seek(pcap_t *p, int64_t off) {
 	return f ? fseeko(f, (off_t)off, SEEK_SET) : -1;
 }
 
-static int gp_wait_readable(int fd, int ms) {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int r = poll(&pfd, 1, ms);
+// gp_wait_readable waits up to ms for fd to become readable or for wake (an
+// eventfd, or -1) to be signalled; 1 when fd is readable.
+static int gp_wait_readable(int fd, int wake, int ms) {
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = wake, .events = POLLIN } };
+	int r = poll(pfd, 2, ms);
 	if (r < 0 && errno == EINTR) return 0;
-	return r;
+	return r > 0 && (pfd[0].revents & POLLIN) ? 1 : 0;
+}
+
+static void gp_wake(int fd) {
+	uint64_t one = 1;
+	if (write(fd, &one, sizeof one) < 0) return; // full: already awake
 }
 
 static int gp_compile(pcap_t *p, struct bpf_program *prog, const char *expr,
@@ -312,8 +321,28 @@ func getNonblock(p pcapT) (bool, error) {
 
 func selectableFd(p pcapT) int { return int(C.pcap_get_selectable_fd(cp(p))) }
 
-// waitReadable polls fd for up to ms milliseconds; true when readable.
-func waitReadable(fd, ms int) bool { return C.gp_wait_readable(C.int(fd), C.int(ms)) > 0 }
+// waitReadable polls fd for up to ms milliseconds, or until wake (an eventfd
+// from newWakeFd, or -1) is signalled; true when fd is readable.
+func waitReadable(fd, wake, ms int) bool {
+	return C.gp_wait_readable(C.int(fd), C.int(wake), C.int(ms)) > 0
+}
+
+// newWakeFd returns an eventfd for wakeUp, or -1 if none can be made (then a
+// wait just runs to its end: at most one slice of ReadBatch).
+func newWakeFd() int { return int(C.eventfd(0, C.EFD_NONBLOCK|C.EFD_CLOEXEC)) }
+
+// wakeUp ends every waitReadable on wake (-1: none).
+func wakeUp(wake int) {
+	if wake >= 0 {
+		C.gp_wake(C.int(wake))
+	}
+}
+
+func closeWakeFd(wake int) {
+	if wake >= 0 {
+		C.close(C.int(wake))
+	}
+}
 
 // lookupNet returns the network and mask of a device in host byte order
 // (as pcap_lookupnet gives them, network byte order in memory).

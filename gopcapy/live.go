@@ -11,12 +11,12 @@ import (
 // timeout is libpcap's packet buffer timeout; 0 waits forever. Reads wait in
 // short slices, so Close from another goroutine ends them promptly.
 func OpenLive(device string, snaplen int, promisc bool, timeout time.Duration) (*Reader, error) {
-	h, err := pcap.OpenLive(device, int32(snaplen), promisc, timeout)
+	h, err := pcap.OpenLive(device, int32(snaplen), promisc, bufferTimeout(timeout))
 	if err != nil {
 		return nil, pcapErr(err.Error())
 	}
 	r := newReader(cptrOf(h), h.Close, Micro, false)
-	r.live, r.device, r.timeout = true, device, timeout
+	r.live, r.device, r.timeout = true, device, max(timeout, 0)
 	if err := r.activated(); err != nil {
 		r.Close()
 		return nil, err
@@ -34,7 +34,31 @@ func Create(device string) (*Reader, error) {
 	}
 	r := newReader(cptrOf(h), h.CleanUp, Micro, false)
 	r.live, r.device = true, device
+	setTimeout(r.p, bufferTimeoutMs(0)) // libpcap's default, 0, never delivers on fast links
 	return r, nil
+}
+
+// maxBufferTimeout bounds libpcap's packet buffer timeout, whatever the read
+// timeout. On Linux (TPACKET_V3) captured packets become readable only when
+// the kernel retires a block: when it is full or when this timeout expires.
+// libpcap uses the read timeout for both, so with pcapy's usual to_ms=1000 a
+// packet reached the program up to a second late, and with to_ms=0 the kernel
+// picks its own block timeout, which is 0 (never) on links of 10 Gb/s and
+// more: a quiet veth or 10G interface then delivered nothing at all until a
+// block of packets filled. Here the read timeout (how long Next and Dispatch
+// wait) is kept by the Reader, and libpcap only ever gets at most this.
+const maxBufferTimeout = 10 * time.Millisecond
+
+// bufferTimeout is the packet buffer timeout libpcap gets for a read timeout.
+func bufferTimeout(timeout time.Duration) time.Duration {
+	if timeout <= 0 || timeout > maxBufferTimeout {
+		return maxBufferTimeout
+	}
+	return timeout
+}
+
+func bufferTimeoutMs(ms int) int {
+	return int(bufferTimeout(time.Duration(ms)*time.Millisecond).Round(time.Millisecond) / time.Millisecond)
 }
 
 // activated finishes opening a live handle: reads never block inside libpcap
@@ -47,50 +71,57 @@ func (r *Reader) activated() error {
 		return pcapErr(err.Error())
 	}
 	r.net, r.mask, _ = lookupNet(r.device)
+	if r.wake < 0 {
+		r.wake = newWakeFd()
+	}
 	return nil
 }
 
-// setting runs a pcap_set_* call on a created handle and returns its status.
-func (r *Reader) setting(set func(pcapT, int) int, v int) int {
+// setting runs a pcap_set_* call on a created handle and returns its status;
+// then, if it succeeded, runs done under the reader's lock.
+func (r *Reader) setting(set func(pcapT, int) int, v int, done func()) int {
 	if err := r.lock(); err != nil {
 		return -1
 	}
 	defer r.mu.Unlock()
-	return set(r.p, v)
+	rc := set(r.p, v)
+	if rc == 0 && done != nil {
+		done()
+	}
+	return rc
 }
 
 // SetSnaplen sets the snapshot length before activation (libpcap's status).
-func (r *Reader) SetSnaplen(v int) int { return r.setting(setSnaplen, v) }
+func (r *Reader) SetSnaplen(v int) int { return r.setting(setSnaplen, v, nil) }
 
 // SetPromisc sets promiscuous mode before activation.
-func (r *Reader) SetPromisc(v int) int { return r.setting(setPromisc, v) }
+func (r *Reader) SetPromisc(v int) int { return r.setting(setPromisc, v, nil) }
 
 // SetBufferSize sets the kernel buffer size before activation.
-func (r *Reader) SetBufferSize(v int) int { return r.setting(setBufferSize, v) }
+func (r *Reader) SetBufferSize(v int) int { return r.setting(setBufferSize, v, nil) }
 
 // SetRfmon sets monitor mode before activation.
-func (r *Reader) SetRfmon(v int) int { return r.setting(setRfmon, v) }
+func (r *Reader) SetRfmon(v int) int { return r.setting(setRfmon, v, nil) }
 
 // SetImmediateMode delivers packets as they arrive, before activation.
-func (r *Reader) SetImmediateMode(v int) int { return r.setting(setImmediate, v) }
+func (r *Reader) SetImmediateMode(v int) int { return r.setting(setImmediate, v, nil) }
 
-// SetTimeout sets the packet buffer timeout in milliseconds before activation.
+// SetTimeout sets the read timeout in milliseconds before activation: how
+// long Next and Dispatch wait for a packet (0 or less: forever). libpcap's
+// packet buffer timeout is set to at most maxBufferTimeout of it.
 func (r *Reader) SetTimeout(ms int) int {
-	rc := r.setting(setTimeout, ms)
-	if rc == 0 {
-		r.timeout = time.Duration(ms) * time.Millisecond
-	}
-	return rc
+	return r.setting(func(p pcapT, ms int) int {
+		if rc := setTimeout(p, ms); rc != 0 { // activated: libpcap's -4
+			return rc
+		}
+		return setTimeout(p, bufferTimeoutMs(ms))
+	}, ms, func() { r.timeout = max(time.Duration(ms)*time.Millisecond, 0) })
 }
 
 // SetPrecision asks for nanosecond or microsecond timestamps before
 // activation; it returns libpcap's status.
 func (r *Reader) SetPrecision(p Precision) int {
-	rc := r.setting(setPrecision, int(p))
-	if rc == 0 {
-		r.prec = p
-	}
-	return rc
+	return r.setting(setPrecision, int(p), func() { r.prec = p })
 }
 
 // Activate activates a created handle and returns libpcap's status: 0, a
@@ -110,8 +141,12 @@ func (r *Reader) Activate() int {
 	return rc
 }
 
-// Timeout returns the packet buffer timeout (0: wait forever).
-func (r *Reader) Timeout() time.Duration { return r.timeout }
+// Timeout returns the read timeout (0: wait forever).
+func (r *Reader) Timeout() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.timeout
+}
 
 // Live reports whether the reader captures from a device.
 func (r *Reader) Live() bool { return r.live }

@@ -45,6 +45,7 @@ type Reader struct {
 	readErr  error // delivered after the packets read before it
 	net      uint32
 	mask     uint32
+	wake     int  // eventfd that Close signals to end a live wait; -1 if none
 	filtered bool // a filter is installed: libpcap drops packets as it reads
 
 	batch Batch // the last batch read; packets before pos were handed out
@@ -71,7 +72,7 @@ func OpenOfflinePrecision(path string, prec Precision) (*Reader, error) {
 }
 
 func newReader(p pcapT, closeFn func(), prec Precision, handleNano bool) *Reader {
-	r := &Reader{p: p, closeFn: closeFn, pend: newPending(), prec: prec, fracDiv: 1}
+	r := &Reader{p: p, closeFn: closeFn, pend: newPending(), prec: prec, fracDiv: 1, wake: -1}
 	r.setHandlePrecision(handleNano)
 	return r
 }
@@ -84,7 +85,11 @@ func (r *Reader) setHandlePrecision(handleNano bool) {
 }
 
 // Precision returns the unit of Pkthdr.Frac for this reader.
-func (r *Reader) Precision() Precision { return r.prec }
+func (r *Reader) Precision() Precision {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.prec
+}
 
 // lock takes the reader's lock, failing with ErrClosed on a closed reader.
 func (r *Reader) lock() error {
@@ -102,8 +107,10 @@ func (r *Reader) Close() {
 	if r.closed.Swap(true) {
 		return
 	}
+	wakeUp(r.wake) // a live read waiting in another goroutine returns now
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	closeWakeFd(r.wake)
 	r.closeFn()
 	freePending(r.pend)
 	r.p, r.pend = nil, nil
@@ -181,11 +188,14 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 			return r.readLocked(b, maxN, wait)
 		}
 		// Live capture, nothing ready.
+		if r.closed.Load() {
+			return 0, ErrClosed
+		}
 		left := time.Until(deadline)
-		if r.nonblock || left <= 0 || r.closed.Load() {
+		if r.nonblock || left <= 0 {
 			return 0, ErrTimeout
 		}
-		waitReadable(selectableFd(r.p), int(min(left, 100*time.Millisecond)/time.Millisecond)+1)
+		waitReadable(selectableFd(r.p), r.wake, int(min(left, 100*time.Millisecond)/time.Millisecond)+1)
 	}
 }
 

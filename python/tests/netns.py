@@ -1,0 +1,164 @@
+"""Network namespaces with a veth pair between them, for live-capture tests.
+
+``Link.create()`` makes two namespaces, ``<name>a`` and ``<name>b``, joined by a
+veth pair: device ``dev_a`` (address ``ip_a``) in the first and ``dev_b``
+(``ip_b``) in the second, on a /24 of 198.18.0.0/15 (the range reserved for
+network tests). IPv6 is off in both namespaces, so nothing speaks on the link
+unless a test does: a quiet interface, and exact traffic.
+
+A test captures on ``dev_a`` from its own process: ``with link.inside_a():``
+moves the calling thread (only it) into namespace a for the calls that create
+sockets (open_live, create/activate, findalldevs, socket.socket); the capture
+keeps working from any thread after the ``with``. Traffic comes from namespace
+b, from sockets made in ``inside_b()`` or pcapy handles opened on ``dev_b``.
+
+Names carry the pid (``gpcapy-<pid>-<n>``), so parallel runs never collide;
+``remove_stale()`` deletes those left by runs that died. Needs root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Iterator
+
+PREFIX = "gpcapy-"
+CLONE_NEWNET = 0x40000000
+_counter = itertools.count(1)
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def can_run() -> str | None:
+    """Why live tests cannot run here, or None when they can."""
+    if os.geteuid() != 0:
+        return "live capture tests need root (network namespaces, raw sockets)"
+    if not sys.platform.startswith("linux"):
+        return "live capture tests need Linux network namespaces"
+    if not os.path.exists("/usr/sbin/ip") and not os.path.exists("/sbin/ip"):
+        return "live capture tests need iproute2 (`ip`): run `make system`"
+    return None
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+@contextlib.contextmanager
+def inside(ns: str) -> Iterator[None]:
+    """Run the calling thread in network namespace ``ns`` for the block."""
+    with open("/proc/thread-self/ns/net") as home, open(f"/run/netns/{ns}") as target:
+        _setns(target.fileno())
+        try:
+            yield
+        finally:
+            _setns(home.fileno())
+
+
+def remove_stale() -> None:
+    """Delete namespaces of this prefix whose creating process is gone."""
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    for name in re.findall(rf"^({re.escape(PREFIX)}(\d+)-\S+)", out, re.M):
+        ns, pid = name
+        if not os.path.exists(f"/proc/{pid}"):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+@dataclass
+class Link:
+    """Two namespaces joined by a veth pair; see the module docstring."""
+
+    name: str
+    ns_a: str
+    ns_b: str
+    dev_a: str
+    dev_b: str
+    ip_a: str
+    ip_b: str
+    mac_a: bytes
+    mac_b: bytes
+    prefixlen: int = 24
+
+    @classmethod
+    def create(cls) -> "Link":
+        n = next(_counter)
+        pid = os.getpid()
+        name = f"{PREFIX}{pid}-{n}"
+        # Interface names have at most 15 characters; keep them short and unique.
+        tag = f"{pid % 100000}{n % 1000:03d}"
+        net = f"198.18.{n % 250}"
+        link = cls(
+            name=name, ns_a=name + "a", ns_b=name + "b",
+            dev_a=f"gpa{tag}", dev_b=f"gpb{tag}",
+            ip_a=f"{net}.1", ip_b=f"{net}.2",
+            mac_a=bytes.fromhex("02aa00000001"), mac_b=bytes.fromhex("02bb00000002"),
+        )
+        try:
+            link._build()
+        except BaseException:
+            link.remove()
+            raise
+        return link
+
+    def _build(self) -> None:
+        for ns in (self.ns_a, self.ns_b):
+            _ip("netns", "add", ns)
+            # No IPv6: no router solicitations, MLD reports or DAD on the link.
+            _ip("netns", "exec", ns, "sysctl", "-qw",
+                "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+            _ip("-n", ns, "link", "set", "lo", "up")
+        _ip("link", "add", self.dev_a, "netns", self.ns_a, "address", _mac(self.mac_a),
+            "type", "veth", "peer", "name", self.dev_b, "netns", self.ns_b,
+            "address", _mac(self.mac_b))
+        for ns, dev, ip in ((self.ns_a, self.dev_a, self.ip_a), (self.ns_b, self.dev_b, self.ip_b)):
+            _ip("-n", ns, "addr", "add", f"{ip}/{self.prefixlen}", "brd", "+", "dev", dev)
+            _ip("-n", ns, "link", "set", dev, "up")
+
+    def remove(self) -> None:
+        """Delete both namespaces (and so the veth pair); never raises."""
+        for ns in (self.ns_a, self.ns_b):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+    @property
+    def netmask(self) -> str:
+        bits = (0xFFFFFFFF << (32 - self.prefixlen)) & 0xFFFFFFFF
+        return ".".join(str(bits >> s & 0xFF) for s in (24, 16, 8, 0))
+
+    @property
+    def network(self) -> str:
+        return self.ip_a.rsplit(".", 1)[0] + ".0"
+
+    def inside_a(self) -> contextlib.AbstractContextManager[None]:
+        return inside(self.ns_a)
+
+    def inside_b(self) -> contextlib.AbstractContextManager[None]:
+        return inside(self.ns_b)
+
+    def exec_a(self, *argv: str) -> list[str]:
+        """A command line that runs argv in namespace a."""
+        return ["ip", "netns", "exec", self.ns_a, *argv]
+
+    def exec_b(self, *argv: str) -> list[str]:
+        return ["ip", "netns", "exec", self.ns_b, *argv]
+
+    def neighbours(self) -> None:
+        """Static ARP entries both ways, so the first IP packet needs no ARP."""
+        _ip("-n", self.ns_a, "neigh", "replace", self.ip_b, "lladdr", _mac(self.mac_b),
+            "dev", self.dev_a, "nud", "permanent")
+        _ip("-n", self.ns_b, "neigh", "replace", self.ip_a, "lladdr", _mac(self.mac_a),
+            "dev", self.dev_b, "nud", "permanent")
+
+
+def _mac(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)
