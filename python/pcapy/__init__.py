@@ -9,6 +9,7 @@ names and nanosecond timestamps.
 from ._bpf import BPFProgram, compile
 from . import _constants
 from ._constants import *  # noqa: F403  (the DLT_*, PCAP_D_*, PACKET_FANOUT_* constants)
+from ._devices import Address, Interface, datalink_description, datalink_name, datalink_value, interfaces
 from ._dumper import Dumper
 from ._errors import BPFError, PcapError
 from ._open import create, findalldevs, lib_version, lookupdev, open_live, open_offline
@@ -18,15 +19,21 @@ from ._reader import Reader
 __version__ = "0.1.0"
 
 __all__ = [
+    "Address",
     "BPFError",
     "BPFProgram",
     "Dumper",
+    "Interface",
     "PcapError",
     "Pkthdr",
     "Reader",
     "compile",
     "create",
+    "datalink_description",
+    "datalink_name",
+    "datalink_value",
     "findalldevs",
+    "interfaces",
     "lib_version",
     "lookupdev",
     "open_live",

@@ -1,0 +1,81 @@
+package pybridge
+
+import (
+	"encoding/json"
+	"net"
+
+	"github.com/gopcapy/gopcapy/gopcapy"
+)
+
+type jsonAddress struct {
+	Addr      string `json:"addr"`
+	Netmask   string `json:"netmask,omitempty"`
+	Broadaddr string `json:"broadaddr,omitempty"`
+	Dstaddr   string `json:"dstaddr,omitempty"`
+}
+
+type jsonInterface struct {
+	Name        string        `json:"name"`
+	Description string        `json:"description"`
+	Flags       uint32        `json:"flags"`
+	Addresses   []jsonAddress `json:"addresses"`
+}
+
+func ipText(ip net.IP) string {
+	if ip == nil {
+		return ""
+	}
+	return ip.String()
+}
+
+// Interfaces returns the capture devices as JSON (one call, any number of devices).
+func Interfaces() (s string, err error) {
+	defer guard(&err)
+	ifs, err := gopcapy.Interfaces()
+	if err != nil {
+		return "", kinded(err)
+	}
+	out := make([]jsonInterface, 0, len(ifs))
+	for _, ifc := range ifs {
+		j := jsonInterface{Name: ifc.Name, Description: ifc.Description, Flags: ifc.Flags,
+			Addresses: []jsonAddress{}}
+		for _, a := range ifc.Addresses {
+			j.Addresses = append(j.Addresses, jsonAddress{
+				Addr: ipText(a.IP), Netmask: ipText(net.IP(a.Netmask)),
+				Broadaddr: ipText(a.Broadaddr), Dstaddr: ipText(a.P2P),
+			})
+		}
+		out = append(out, j)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", kinded(err)
+	}
+	return string(b), nil
+}
+
+// DatalinkName returns libpcap's name of a link type, "" if unknown.
+func DatalinkName(dlt int) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = ""
+		}
+	}()
+	return gopcapy.DatalinkName(dlt)
+}
+
+// DatalinkDescription returns libpcap's description of a link type, "" if unknown.
+func DatalinkDescription(dlt int) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = ""
+		}
+	}()
+	return gopcapy.DatalinkDescription(dlt)
+}
+
+// DatalinkValue returns the link type of a name, -1 if unknown.
+func DatalinkValue(name string) (v int) {
+	defer guardInt(&v)
+	return gopcapy.DatalinkValue(name)
+}
