@@ -44,6 +44,28 @@ func (b *Batch) header(i int) Pkthdr {
 	}
 }
 
+// SetBuffer makes b read into buf, memory the caller owns (pybridge passes a
+// Python buffer, so packets are read straight into Python's memory), and
+// empties b. A read that needs more room than buf has (a huge snapshot length,
+// or many packets left over from SetFilter) uses a Go allocation instead;
+// InBuffer tells whether b's packets are in buf.
+func (b *Batch) SetBuffer(buf []byte) {
+	b.buf, b.n, b.used = buf, 0, 0
+}
+
+// InBuffer reports whether b holds its packets in buf (see SetBuffer).
+func (b *Batch) InBuffer(buf []byte) bool {
+	return len(b.buf) > 0 && len(buf) > 0 && &b.buf[0] == &buf[0]
+}
+
+// DataStart returns the offset of the first packet's data (0 when empty).
+func (b *Batch) DataStart() int {
+	if b.n == 0 {
+		return 0
+	}
+	return int(binary.NativeEndian.Uint32(b.buf[20:]))
+}
+
 // grow makes room for at least size bytes, keeping nothing.
 func (b *Batch) grow(size int) {
 	if len(b.buf) < size {

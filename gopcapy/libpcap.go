@@ -15,6 +15,8 @@ package gopcapy
 #include <poll.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <pcap.h>
 
 // gp_pending keeps a packet pcap_next_ex returned that did not fit into the
@@ -114,6 +116,33 @@ static int gp_seek(pcap_t *p, int64_t off) {
 	return f ? fseeko(f, (off_t)off, SEEK_SET) : -1;
 }
 
+// gp_file_buffer gives a capture file's stdio stream a buffer of size bytes
+// (stdio's default is 4 KiB: a read() per 3 large packets) and returns it, or
+// NULL when the stream is not a regular file (a pipe cannot be repositioned)
+// or anything fails; the caller frees it after closing the stream. libpcap has
+// already read the file header, so the stream is first repositioned where
+// libpcap stands (fseek drops what stdio buffered), then given the buffer,
+// then positioned again: glibc forgets the file offset in setvbuf, and without
+// it every ftello (gp_read_batch's positions) costs an lseek system call.
+static char *gp_file_buffer(pcap_t *p, size_t size) {
+	FILE *f = pcap_file(p);
+	struct stat st;
+	if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	off_t pos = ftello(f);
+	if (pos < 0 || fseeko(f, pos, SEEK_SET) != 0)
+		return NULL;
+	char *buf = malloc(size);
+	if (buf == NULL)
+		return NULL;
+	if (setvbuf(f, buf, _IOFBF, size) != 0) {
+		free(buf);
+		return NULL;
+	}
+	fseeko(f, pos, SEEK_SET);
+	return buf;
+}
+
 // gp_wait_readable waits up to ms for fd to become readable or for wake (an
 // eventfd, or -1) to be signalled; 1 when fd is readable.
 static int gp_wait_readable(int fd, int wake, int ms) {
@@ -208,6 +237,14 @@ func tell(p pcapT) int64 { return int64(C.gp_tell(cp(p))) }
 
 // seek moves a savefile's read offset back to one tell or readBatch gave.
 func seek(p pcapT, off int64) bool { return C.gp_seek(cp(p), C.int64_t(off)) == 0 }
+
+// fileBuffer gives an offline handle's file a stdio buffer of size bytes;
+// free the result with freeFileBuffer after closing the handle (nil: none).
+func fileBuffer(p pcapT, size int) unsafe.Pointer {
+	return unsafe.Pointer(C.gp_file_buffer(cp(p), C.size_t(size)))
+}
+
+func freeFileBuffer(b unsafe.Pointer) { C.free(b) }
 
 func snapshot(p pcapT) int        { return int(C.pcap_snapshot(cp(p))) }
 func datalink(p pcapT) int        { return int(C.pcap_datalink(cp(p))) }

@@ -9,6 +9,9 @@ import (
 	"github.com/google/gopacket/pcap"
 )
 
+// fileBufferSize is the stdio buffer of capture files being read.
+const fileBufferSize = 256 << 10
+
 // Precision selects the unit of Pkthdr.Frac.
 type Precision int
 
@@ -65,8 +68,12 @@ func OpenOfflinePrecision(path string, prec Precision) (*Reader, error) {
 	if err != nil {
 		return nil, pcapErr(err.Error())
 	}
+	// A large stdio buffer: reads of 4 KiB (the default) cost more than
+	// libpcap's parsing on large packets.
+	buf := fileBuffer(cptrOf(h), fileBufferSize)
+	closeFn := func() { h.Close(); freeFileBuffer(buf) }
 	// gopacket opens files with nanosecond precision; scale down for Micro.
-	r := newReader(cptrOf(h), h.Close, prec, tstampPrecision(cptrOf(h)) == int(Nano))
+	r := newReader(cptrOf(h), closeFn, prec, tstampPrecision(cptrOf(h)) == int(Nano))
 	r.active = true
 	return r, nil
 }

@@ -1,29 +1,103 @@
 """Turning a batch from Go into (Pkthdr, bytes) pairs without a Python loop.
 
-Go fills one buffer per batch: 28-byte records (sec int64, frac uint32,
-caplen uint32, len uint32, start uint32, end uint32, native order), then the
-packet bytes. struct.iter_unpack, map and zip build the headers and data
-slices at C speed; the reader then hands pairs out of a list iterator.
+A reader of a file owns a Buffer: one ``array('B')`` whose address Go gets,
+so libpcap's packets are copied once, straight into Python's memory (layout in
+gopcapy/pybridge/pybuffer.go): 28-byte records (sec int64, frac uint32,
+caplen uint32, len uint32, start uint32, end uint32, native order), the
+packets' bytes, and a struct format Go wrote for them ("<start>x60s1514s...").
+One unpack_from makes all the packets' bytes at C speed; the headers are made
+when a pair is handed out (zip of a map over struct.iter_unpack), so a
+packet's objects are freed before the next one's are made: no pile of live
+objects for the garbage collector to walk, and hot memory reused.
+
+The older route (read_batch, batch_blob, batch_pairs) copies the batch out of
+Go memory as bytes; it serves live captures and batches that did not fit.
 """
 
 from __future__ import annotations
 
 import struct
-from functools import partial
+from array import array
 from itertools import starmap
-from typing import Callable
+from typing import Callable, Iterator, Optional
 
 from . import _core
 from ._core import call, go
-from ._pkthdr import Pkthdr, PkthdrNs
+from ._pkthdr import Pkthdr, _ReadPkthdr, _ReadPkthdrNs
 
 RECORD_SIZE = 28
 _HEADER = struct.Struct("=qIII8x")  # sec, frac, caplen, len
 _SPAN = struct.Struct("=20xII")  # start, end of the packet's bytes
+_START = struct.Struct("=20xI4x")  # start only
+_TAIL = struct.Struct("=QQ")  # the two results Go leaves at the buffer's end
 
-# tuple.__new__ skips Pkthdr.__new__'s checks: Go's values are valid.
-make_header: Callable[[tuple], Pkthdr] = partial(tuple.__new__, Pkthdr)
-make_header_ns: Callable[[tuple], Pkthdr] = partial(tuple.__new__, PkthdrNs)
+# Packets per Go call at most, and room for their bytes: 1 MiB holds about
+# 700 full-size Ethernet frames, so a batch stays in the CPU's caches.
+MAX_BATCH = 2048
+DATA_BYTES = 1 << 20
+
+# Header classes with tuple's constructor (see _pkthdr): Go's values are valid.
+make_header: Callable[[tuple], Pkthdr] = _ReadPkthdr
+make_header_ns: Callable[[tuple], Pkthdr] = _ReadPkthdrNs
+
+
+class Buffer:
+    """The memory Go reads a reader's packets into.
+
+    It lives as long as its Reader and is never resized: Go writes into it
+    only during a call made through that Reader, and only once the packets of
+    the previous read were all handed out (their headers are made from it).
+    """
+
+    __slots__ = ("mem", "view", "addr", "size")
+
+    def __init__(self, max_n: int = MAX_BATCH, data_bytes: int = DATA_BYTES) -> None:
+        # Go keeps 8 bytes per packet and 48 more at the end for the format
+        # and its results (formatReserve in pybuffer.go).
+        self.size = max_n * (RECORD_SIZE + 8) + data_bytes + 48
+        self.mem = array("B", bytes(self.size))
+        self.addr = self.mem.buffer_info()[0]
+        self.view = memoryview(self.mem)
+
+
+def read_pairs(handle: int, buf: Buffer, max_n: int, header: Callable[[tuple], Pkthdr]) -> Optional[tuple[Iterator, Iterator]]:
+    """Read up to max_n packets of a file: an iterator of their (Pkthdr, bytes)
+    pairs and one whose length_hint() is how many are left; None at the end."""
+    n = call(go.pybridge_ReadInto, handle, max_n, 0, buf.addr, buf.size)
+    if n <= 0:
+        if n >= -1:
+            return None
+        it = iter(batch_pairs(batch_blob(handle), -n - 1, header))  # did not fit: in Go memory
+        return it, it
+    view = buf.view
+    start, end = _TAIL.unpack_from(view, buf.size - _TAIL.size)
+    fmt = view[start:end].tobytes() if end > start else _data_format(view, n)
+    data = struct.Struct(fmt).unpack_from(view)
+    records = _HEADER.iter_unpack(view[: n * RECORD_SIZE])
+    return zip(map(header, records), data), records
+
+
+def _data_format(view: memoryview, n: int) -> bytes:
+    """The struct format Go writes, for caplens too long for its room."""
+    (start,) = _START.unpack_from(view)
+    caplens = (b"%ds" % rec[2] for rec in _HEADER.iter_unpack(view[: n * RECORD_SIZE]))
+    return b"%dx" % start + b"".join(caplens)
+
+
+def read_ng(handle: int, buf: Buffer, max_n: int, nano: bool, base: int = 0) -> Optional[tuple[bytes, bytes, int]]:
+    """Read up to max_n packets of a file in pcapy-ng's next_batch layout:
+    (data, meta, count), with meta's offsets counted from base; None at the end."""
+    n = call(go.pybridge_ReadNgInto, handle, max_n, 0, buf.addr, buf.size, 1000 if nano else 1, base)
+    if n <= 0:
+        if n >= -1:
+            return None
+        n = -n - 1  # did not fit: in Go memory
+        pairs = batch_pairs(batch_blob(handle), n, make_header_ns if nano else make_header)
+        return (*ng_batch(pairs, base), n)
+    view = buf.view
+    meta, used = _TAIL.unpack_from(view, buf.size - _TAIL.size)
+    split = meta + n * _NG_META.size
+    return view[split:used].tobytes(), view[meta:split].tobytes(), n
 
 
 def read_batch(handle: int, max_n: int, wait_ms: int) -> int:
@@ -32,12 +106,12 @@ def read_batch(handle: int, max_n: int, wait_ms: int) -> int:
 
 
 def batch_blob(handle: int) -> bytes:
-    """The records and data of the batch just read."""
+    """The records and data of the batch just read (a copy out of Go memory)."""
     return _core.take_bytes(call(go.pybridge_BatchBytes, handle))
 
 
 def batch_pairs(blob: bytes, n: int, header: Callable[[tuple], Pkthdr]) -> list:
-    """The batch's packets as a list of (Pkthdr, bytes)."""
+    """The packets of a batch_blob as a list of (Pkthdr, bytes)."""
     meta = memoryview(blob)[: n * RECORD_SIZE]
     headers = map(header, _HEADER.iter_unpack(meta))
     data = map(blob.__getitem__, starmap(slice, _SPAN.iter_unpack(meta)))
@@ -47,11 +121,12 @@ def batch_pairs(blob: bytes, n: int, header: Callable[[tuple], Pkthdr]) -> list:
 _NG_META = struct.Struct("=IIII")
 
 
-def ng_batch(pairs: list, nano: bool) -> tuple[bytes, bytes]:
-    """pcapy-ng's next_batch layout: (data, meta of (sec, usec, offset, caplen))."""
+def ng_batch(pairs: list, base: int = 0) -> tuple[bytes, bytes]:
+    """pcapy-ng's next_batch layout: (data, meta of (sec, usec, offset, caplen)),
+    offsets counted from base."""
     meta = bytearray()
     chunks = []
-    off = 0
+    off = base
     for hdr, data in pairs:
         sec, usec = hdr.getts()
         meta += _NG_META.pack(sec & 0xFFFFFFFF, usec, off, len(data))

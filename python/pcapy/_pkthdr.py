@@ -1,11 +1,68 @@
-"""Pkthdr: a packet's capture header (timestamp, captured and wire length)."""
+"""Pkthdr: a packet's capture header (timestamp, captured and wire length).
+
+Headers of packets read from a capture are made a million times a second,
+so they are instances of lean classes with tuple's own constructor
+(``_ReadPkthdr(record)`` costs a third of a call through ``Pkthdr.__new__``),
+registered as virtual subclasses: ``isinstance(hdr, Pkthdr)`` holds for them,
+their methods are Pkthdr's, and they compare, hash and pickle as Pkthdr.
+"""
 
 from __future__ import annotations
+
+from abc import ABCMeta
 
 from ._args import check_int
 
 
-class Pkthdr(tuple):
+class _Header(tuple):
+    """The methods of every header class (microsecond timestamps)."""
+
+    __slots__ = ()
+
+    def getts(self) -> tuple[int, int]:
+        """Return the timestamp as ``(seconds, microseconds)``."""
+        return (self[0], self[1])
+
+    def getts_ns(self) -> int:
+        """Return the timestamp in integer nanoseconds since the epoch."""
+        return self[0] * 1_000_000_000 + self[1] * 1000
+
+    def getcaplen(self) -> int:
+        """Return the number of bytes captured."""
+        return self[2]
+
+    def getlen(self) -> int:
+        """Return the packet's length on the wire."""
+        return self[3]
+
+    def __repr__(self) -> str:
+        return f"Pkthdr(sec={self[0]}, usec={self[1]}, caplen={self[2]}, len={self[3]})"
+
+    def __reduce__(self) -> tuple:
+        return (Pkthdr, tuple(self))
+
+
+class _HeaderNs(_Header):
+    """The methods of nanosecond headers: the tuple is (sec, nsec, caplen, len)."""
+
+    __slots__ = ()
+
+    def getts(self) -> tuple[int, int]:
+        """Return the timestamp as ``(seconds, microseconds)`` (truncated)."""
+        return (self[0], self[1] // 1000)
+
+    def getts_ns(self) -> int:
+        """Return the timestamp in integer nanoseconds since the epoch."""
+        return self[0] * 1_000_000_000 + self[1]
+
+    def __repr__(self) -> str:
+        return f"PkthdrNs(sec={self[0]}, nsec={self[1]}, caplen={self[2]}, len={self[3]})"
+
+    def __reduce__(self) -> tuple:
+        return (PkthdrNs, tuple(self))
+
+
+class Pkthdr(_Header, metaclass=ABCMeta):
     """Header of a captured packet, as libpcap's ``struct pcap_pkthdr``.
 
     Also an immutable 4-tuple ``(sec, usec, caplen, len)``, so it unpacks,
@@ -30,27 +87,8 @@ class Pkthdr(tuple):
     def __getnewargs__(self) -> tuple:
         return tuple(self)
 
-    def getts(self) -> tuple[int, int]:
-        """Return the timestamp as ``(seconds, microseconds)``."""
-        return (self[0], self[1])
 
-    def getts_ns(self) -> int:
-        """Return the timestamp in integer nanoseconds since the epoch."""
-        return self[0] * 1_000_000_000 + self[1] * 1000
-
-    def getcaplen(self) -> int:
-        """Return the number of bytes captured."""
-        return self[2]
-
-    def getlen(self) -> int:
-        """Return the packet's length on the wire."""
-        return self[3]
-
-    def __repr__(self) -> str:
-        return f"Pkthdr(sec={self[0]}, usec={self[1]}, caplen={self[2]}, len={self[3]})"
-
-
-class PkthdrNs(Pkthdr):
+class PkthdrNs(_HeaderNs, Pkthdr):
     """A Pkthdr read with nanosecond precision: the tuple is
     ``(sec, nsec, caplen, len)`` and ``getts_ns()`` is exact."""
 
@@ -63,13 +101,21 @@ class PkthdrNs(Pkthdr):
             raise ValueError("nsec must be in [0, 1000000000)")
         return tuple.__new__(cls, (hdr[0], nsec, hdr[2], hdr[3]))
 
-    def getts(self) -> tuple[int, int]:
-        """Return the timestamp as ``(seconds, microseconds)`` (truncated)."""
-        return (self[0], self[1] // 1000)
 
-    def getts_ns(self) -> int:
-        """Return the timestamp in integer nanoseconds since the epoch."""
-        return self[0] * 1_000_000_000 + self[1]
+class _ReadPkthdr(_Header):
+    """Pkthdr of a packet read from a capture: ``_ReadPkthdr(record)``."""
 
-    def __repr__(self) -> str:
-        return f"PkthdrNs(sec={self[0]}, nsec={self[1]}, caplen={self[2]}, len={self[3]})"
+    __slots__ = ()
+
+
+class _ReadPkthdrNs(_HeaderNs):
+    """PkthdrNs of a packet read from a capture."""
+
+    __slots__ = ()
+
+
+# The names users see (type(hdr).__name__ is 'Pkthdr', as in pcapy).
+_ReadPkthdr.__name__ = _ReadPkthdr.__qualname__ = "Pkthdr"
+_ReadPkthdrNs.__name__ = _ReadPkthdrNs.__qualname__ = "PkthdrNs"
+Pkthdr.register(_ReadPkthdr)
+PkthdrNs.register(_ReadPkthdrNs)

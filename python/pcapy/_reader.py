@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import time
-from itertools import islice
+from collections import deque
+from itertools import islice, starmap
 from operator import length_hint
 from typing import Any, Callable, Iterator, Optional
 
 from . import _batch, _core
 from ._args import check_int, check_path, check_str, clamp_c_int
 from ._core import call, go
+from ._errors import PcapError
 
 from ._pkthdr import Pkthdr
 
@@ -28,6 +30,10 @@ BATCH = 2048
 WAIT_SLICE_MS = 100
 
 _EOF: tuple[None, bytes] = (None, b"")
+
+# Runs an iterator to its end at C speed: with starmap, a callback loop
+# without a Python-level loop.
+_drain = deque(maxlen=0).extend
 
 
 class _ClosedIterator:
@@ -79,9 +85,38 @@ class Reader:
         return next(self._it, None) or self._next_slow()
 
     def _next_slow(self) -> tuple[Optional[Pkthdr], bytes]:
-        if self._fill(self._wait_budget_ms()):
+        if self._refill(self._wait_budget_ms()):
             return next(self._it)
         return _EOF
+
+    # The buffer Go reads a file's packets into, made on the first read.
+    _buf: Optional[_batch.Buffer] = None
+    # A file's batches are lazy iterators (see _batch.read_pairs) without a
+    # length: _left, the batch's record iterator, has it.
+    _left: Iterator[tuple] = iter(())
+    # A read error met by next_batch after packets it returned: the next read raises it.
+    _error: Optional[Exception] = None
+
+    def _refill(self, wait_ms: Optional[float]) -> bool:
+        """Read the next batch into self._it; False at EOF or on timeout."""
+        if self._live:
+            return self._fill(wait_ms)
+        self._check_open()
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        buf = self._buf
+        if buf is None:
+            buf = self._buf = _batch.Buffer()
+        got = _batch.read_pairs(self._h, buf, _batch.MAX_BATCH, self._header)
+        if got is None:
+            return False
+        self._it, self._left = got
+        return True
+
+    def _pending(self) -> int:
+        """How many packets read from Go are not handed out yet."""
+        return length_hint(self._it) or length_hint(self._left)
 
     def _wait_budget_ms(self) -> Optional[float]:
         """How long next()/dispatch() wait for a packet: None is forever."""
@@ -125,17 +160,15 @@ class Reader:
         cnt = check_int(cnt, "cnt")
         if cnt <= 0:
             while True:
-                for hdr, data in self._it:
-                    callback(hdr, data)
-                if not self._fill(None) and not self._live:
+                _drain(starmap(callback, self._it))
+                if not self._refill(None) and not self._live:
                     return None
         done = 0
         while done < cnt:
-            before = length_hint(self._it)
-            for hdr, data in islice(self._it, cnt - done):
-                callback(hdr, data)
-            done += before - length_hint(self._it)
-            if done < cnt and not self._fill(None) and not self._live:
+            before = self._pending()
+            _drain(starmap(callback, islice(self._it, cnt - done)))
+            done += before - self._pending()
+            if done < cnt and not self._refill(None) and not self._live:
                 return None
         return None
 
@@ -154,7 +187,7 @@ class Reader:
             return self._handle(cnt, callback)
         done = 0
         while cnt <= 0 or done < cnt:
-            if not length_hint(self._it) and not self._fill(0):
+            if not self._pending() and not self._refill(0):
                 break
             done += self._handle(cnt - done if cnt > 0 else 0, callback)
         return done
@@ -162,17 +195,16 @@ class Reader:
     def _handle(self, cnt: int, callback: Callback) -> int:
         """Run callback over buffered packets (all when cnt <= 0)."""
         it = self._it
-        before = length_hint(it)
-        for hdr, data in islice(it, cnt) if cnt > 0 else it:
-            callback(hdr, data)
-        return before - length_hint(it)
+        before = self._pending()
+        _drain(starmap(callback, islice(it, cnt) if cnt > 0 else it))
+        return before - self._pending()
 
     def __iter__(self) -> Iterator[tuple[Pkthdr, bytes]]:
         """Iterate over ``(Pkthdr, bytes)`` until the end of a file (forever
         on a live capture, skipping timeouts)."""
         while True:
             yield from self._it
-            if not self._fill(None) and not self._live:
+            if not self._refill(None) and not self._live:
                 return
 
     def next_batch(self, max_n: int) -> tuple[bytes, bytes]:
@@ -185,9 +217,40 @@ class Reader:
         max_n = check_int(max_n, "max_n")
         if max_n <= 0:
             max_n = 256
-        if not length_hint(self._it) and not self._fill(self._wait_budget_ms(), max_n):
+        if self._live or self._pending():
+            if not self._pending() and not self._fill(self._wait_budget_ms(), max_n):
+                return b"", b""
+            return _batch.ng_batch(list(islice(self._it, max_n)))
+        # A file: straight from Go in pcapy-ng's layout, max_n packets unless
+        # the file ends first (several reads when they do not fit in one).
+        self._check_open()
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        buf = self._buf
+        if buf is None:
+            buf = self._buf = _batch.Buffer()
+        got = _batch.read_ng(self._h, buf, min(max_n, _batch.MAX_BATCH), self._nano)
+        if got is None:
             return b"", b""
-        return _batch.ng_batch(list(islice(self._it, max_n)), self._nano)
+        data, meta, n = got
+        if n == max_n:
+            return data, meta
+        datas, metas = [data], [meta]
+        size = len(data)
+        while n < max_n:
+            try:
+                got = _batch.read_ng(self._h, buf, min(max_n - n, _batch.MAX_BATCH), self._nano, size)
+            except PcapError as err:  # the packets before the damage first
+                self._error = err
+                break
+            if got is None:
+                break
+            datas.append(got[0])
+            metas.append(got[1])
+            size += len(got[0])
+            n += got[2]
+        return b"".join(datas), b"".join(metas)
 
     # -- filters and information -------------------------------------------
 
@@ -200,9 +263,9 @@ class Reader:
         """
         check_str(filter, "filter")
         self._check_open()
-        call(go.pybridge_SetFilter, self._h, filter, length_hint(self._it))
+        call(go.pybridge_SetFilter, self._h, filter, self._pending())
         # Go filtered the packets we held and hands them out again.
-        self._it = iter(())
+        self._it = self._left = iter(())
 
     def getnet(self) -> str:
         """Return the capture's network address as a dotted quad ('0.0.0.0' for files)."""
