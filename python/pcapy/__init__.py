@@ -7,6 +7,7 @@ names and nanosecond timestamps.
 """
 
 from ._bpf import BPFProgram, compile
+from ._columns import read_columns, read_dataframe  # numpy/pandas only when called
 from . import _constants
 from ._constants import *  # noqa: F403  (the DLT_*, PCAP_D_*, PACKET_FANOUT_* constants)
 from ._devices import Address, Interface, datalink_description, datalink_name, datalink_value, interfaces
@@ -38,4 +39,6 @@ __all__ = [
     "lookupdev",
     "open_live",
     "open_offline",
+    "read_columns",
+    "read_dataframe",
 ] + sorted(name for name in vars(_constants) if name.isupper())

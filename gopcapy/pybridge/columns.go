@@ -1,0 +1,411 @@
+package pybridge
+
+// Columnar reading for pcapy.read_columns/read_dataframe. A job gathers
+// decoded packets in Go (from files read in background goroutines, or from
+// an open reader, batch by batch); Python then allocates one numpy array per
+// column and Go copies each column into it (ColumnsExport): no per-packet
+// Python work, and one copy of each column.
+//
+// Addresses travel as int32 codes into one table of distinct addresses that
+// Go formats (ColumnsAddresses), so Python builds strings or categoricals
+// from a few hundred names instead of formatting a million.
+
+/*
+#include <stdint.h>
+static unsigned char *gp_column_addr(uintptr_t a) { return (unsigned char *)a; }
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gopcapy/gopcapy/gopcapy"
+)
+
+// colJob is one read_columns call.
+type colJob struct {
+	mu       sync.Mutex
+	done     chan struct{}
+	cancel   context.CancelFunc
+	progress atomic.Int64
+	parts    []*gopcapy.Columns // in row order; nil entries for files that failed
+	errs     []error
+	count    int // rows wanted (<= 0: all)
+	rows     int // rows kept, set by finish
+	damage   []string
+	fatal    error
+	addrs    string  // the address table, once built
+	codes    []int32 // src codes then dst codes, once built
+	finished bool
+}
+
+var colJobs registry[*colJob]
+
+func getJob(job int) (*colJob, error) {
+	j, ok := colJobs.get(job)
+	if !ok {
+		return nil, errors.New("InternalError: no such column job")
+	}
+	return j, nil
+}
+
+// ColumnsReadFiles starts reading capture files (paths separated by "\n")
+// concurrently in the background, at most count packets in all (<= 0: all)
+// with filter ("": none). ColumnsWait tells when it is done.
+func ColumnsReadFiles(paths, filter string, count int) (job int, err error) {
+	defer guard(&err)
+	ctx, cancel := context.WithCancel(context.Background())
+	j := &colJob{done: make(chan struct{}), cancel: cancel, count: count}
+	list := strings.Split(paths, "\n")
+	go func() {
+		defer close(j.done)
+		defer func() {
+			if p := recover(); p != nil {
+				j.fatal = errors.New("InternalError: panic reading columns")
+			}
+		}()
+		parts, errs := gopcapy.ReadFilesColumns(ctx, list, gopcapy.ColumnOptions{
+			Filter: filter, Count: count, Progress: &j.progress})
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		j.parts, j.errs = parts, errs
+		j.finish()
+	}()
+	return colJobs.add(j), nil
+}
+
+// finish keeps the first count rows in file order and collects the errors
+// of the files that contribute: a file that failed to open is fatal, a
+// damaged one is reported by ColumnsDamage. Called with j.mu held.
+func (j *colJob) finish() {
+	j.finished = true
+	j.rows = 0
+	for i, c := range j.parts {
+		if j.count > 0 && j.rows >= j.count {
+			j.parts = j.parts[:i]
+			break
+		}
+		var re *gopcapy.ReadError
+		switch err := j.errs[i]; {
+		case err == nil:
+		case errors.As(err, &re):
+			if j.count <= 0 || j.rows+c.Rows() < j.count {
+				j.damage = append(j.damage, re.Error())
+			}
+		case j.fatal == nil && !errors.Is(err, context.Canceled):
+			j.fatal = kinded(err)
+		}
+		if c != nil {
+			j.rows += c.Rows()
+		}
+	}
+	if j.count > 0 {
+		j.rows = min(j.rows, j.count)
+	}
+}
+
+// ColumnsWait waits up to ms milliseconds for a job's files to be read; it
+// returns true when they are, or the error of a file that could not be
+// opened or filtered.
+func ColumnsWait(job, ms int) (done bool, err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return false, err
+	}
+	if j.done == nil {
+		return true, nil
+	}
+	select {
+	case <-j.done:
+	case <-time.After(time.Duration(ms) * time.Millisecond):
+		return false, nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return true, j.fatal
+}
+
+// ColumnsProgress returns the bytes of the files read so far.
+func ColumnsProgress(job int) (n int, err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return 0, err
+	}
+	return int(j.progress.Load()), nil
+}
+
+// ColumnsDamage returns the messages of the damaged files whose rows were
+// kept, one per line ("" when none): "<path>: <libpcap's message> (after N
+// packets)".
+func ColumnsDamage(job int) (s string, err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return "", err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return strings.Join(j.damage, "\n"), nil
+}
+
+// ColumnsNew makes an empty job to fill from a reader.
+func ColumnsNew() (job int, err error) {
+	defer guard(&err)
+	return colJobs.add(&colJob{parts: []*gopcapy.Columns{{}}, errs: []error{nil}, finished: true}), nil
+}
+
+// ColumnsFromReader decodes up to maxN packets of reader h into a job,
+// waiting at most waitMs for a live capture's first packet. It returns the
+// count, 0 at the end of a file, -1 when the wait expired. A read error is
+// returned after the packets before it were added (ColumnsRows counts them).
+func ColumnsFromReader(job, h, maxN, waitMs int) (n int, err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return 0, err
+	}
+	rd, err := getReader(h)
+	if err != nil {
+		return 0, kinded(err)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	c := j.parts[0]
+	n, err = rd.r.ReadColumns(c, maxN, time.Duration(waitMs)*time.Millisecond)
+	j.rows = c.Rows()
+	switch {
+	case err == nil || n > 0 && (err == io.EOF || err == gopcapy.ErrTimeout):
+		return n, nil
+	case err == io.EOF:
+		return 0, nil
+	case err == gopcapy.ErrTimeout:
+		return -1, nil
+	}
+	return n, kinded(err)
+}
+
+// ColumnsAppendRecords decodes n packets given in the batch layout (28-byte
+// records: sec int64, frac uint32, caplen uint32, len uint32, start uint32,
+// end uint32; then the data) of the given link type into a job; nano tells
+// whether frac is in nanoseconds (else microseconds). Python uses it for
+// packets a Reader had read ahead before it was handed to read_columns.
+func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return err
+	}
+	if n < 0 || n*gopcapy.RecordSize > len(blob) {
+		return errors.New("InternalError: bad record count")
+	}
+	prec := gopcapy.Micro
+	if nano {
+		prec = gopcapy.Nano
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	c := j.parts[0]
+	for i := 0; i < n; i++ {
+		m := blob[i*gopcapy.RecordSize:]
+		h := gopcapy.Pkthdr{
+			Sec:    int64(binary.NativeEndian.Uint64(m)),
+			Frac:   binary.NativeEndian.Uint32(m[8:]),
+			Caplen: binary.NativeEndian.Uint32(m[12:]),
+			Len:    binary.NativeEndian.Uint32(m[16:]),
+		}
+		start, end := int(binary.NativeEndian.Uint32(m[20:])), int(binary.NativeEndian.Uint32(m[24:]))
+		if start > end || end > len(blob) {
+			return errors.New("InternalError: bad record")
+		}
+		c.Append(h, prec, linkType, blob[start:end])
+	}
+	j.rows = c.Rows()
+	return nil
+}
+
+// ColumnsRows returns the number of rows of a finished job.
+func ColumnsRows(job int) (n int, err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return 0, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.rows, nil
+}
+
+// ColumnsAddresses builds the job's address table and returns it, one
+// address per line in order of first appearance ("" when there is none);
+// the "src" and "dst" columns are then int32 indexes into it, -1 for
+// packets without IP.
+func ColumnsAddresses(job int) (s string, err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return "", err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.finished {
+		return "", errors.New("InternalError: job not finished")
+	}
+	if j.codes == nil || len(j.codes) != 2*j.rows {
+		j.addrs, j.codes = addressCodes(j.parts, j.rows)
+	}
+	return j.addrs, nil
+}
+
+// addressCodes numbers the distinct addresses of the first rows rows.
+func addressCodes(parts []*gopcapy.Columns, rows int) (string, []int32) {
+	codes := make([]int32, 2*rows, 2*rows+1)
+	var names []string
+	v4 := map[[4]byte]int32{}
+	v6 := map[[16]byte]int32{}
+	code := func(ver uint8, a *[16]byte) int32 {
+		switch ver {
+		case 4:
+			k := [4]byte(a[12:])
+			c, ok := v4[k]
+			if !ok {
+				c = int32(len(names))
+				v4[k] = c
+				names = append(names, netip.AddrFrom4(k).String())
+			}
+			return c
+		case 6:
+			c, ok := v6[*a]
+			if !ok {
+				c = int32(len(names))
+				v6[*a] = c
+				names = append(names, netip.AddrFrom16(*a).String())
+			}
+			return c
+		}
+		return -1
+	}
+	k := 0
+	for _, c := range parts {
+		if c == nil {
+			continue
+		}
+		for i := 0; i < c.Rows() && k < rows; i++ {
+			ver := c.IPVersion[i]
+			codes[k] = code(ver, &c.Src[i])
+			codes[rows+k] = code(ver, &c.Dst[i])
+			k++
+		}
+	}
+	return strings.Join(names, "\n"), codes
+}
+
+// columnBytes returns column name of c as raw native-order bytes.
+func columnBytes(c *gopcapy.Columns, name string) []byte {
+	switch name {
+	case "ts":
+		return asBytes(c.TS)
+	case "caplen":
+		return asBytes(c.Caplen)
+	case "len":
+		return asBytes(c.Len)
+	case "linktype":
+		return asBytes(c.LinkType)
+	case "eth_type":
+		return asBytes(c.EthType)
+	case "vlan":
+		return asBytes(c.VLAN)
+	case "ip_version":
+		return asBytes(c.IPVersion)
+	case "proto":
+		return asBytes(c.Proto)
+	case "sport":
+		return asBytes(c.Sport)
+	case "dport":
+		return asBytes(c.Dport)
+	case "tcp_flags":
+		return asBytes(c.TCPFlags)
+	case "payload_len":
+		return asBytes(c.PayloadLen)
+	}
+	return nil
+}
+
+// columnWidths are the bytes per row of each column ColumnsExport knows.
+var columnWidths = map[string]int{
+	"ts": 8, "caplen": 4, "len": 4, "linktype": 2, "eth_type": 4, "vlan": 2, "ip_version": 1,
+	"src": 4, "dst": 4, "proto": 2, "sport": 4, "dport": 4, "tcp_flags": 2, "payload_len": 4,
+}
+
+func asBytes[T any](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
+}
+
+// ColumnsExport copies column name of a finished job into size bytes of
+// Python memory at addr (a numpy array of the column's type and the job's
+// row count). "src" and "dst" need ColumnsAddresses first.
+func ColumnsExport(job int, name string, addr, size int) (err error) {
+	defer guard(&err)
+	j, err := getJob(job)
+	if err != nil {
+		return err
+	}
+	width, ok := columnWidths[name]
+	if !ok {
+		return errors.New("ValueError: no column " + name)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.finished || size != width*j.rows || (j.rows > 0 && addr == 0) {
+		return errors.New("InternalError: column buffer does not match the job")
+	}
+	if j.rows == 0 {
+		return nil
+	}
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(C.gp_column_addr(C.uintptr_t(addr)))), size)
+	switch name {
+	case "src", "dst":
+		if len(j.codes) != 2*j.rows {
+			return errors.New("InternalError: addresses not built")
+		}
+		codes := j.codes[:j.rows]
+		if name == "dst" {
+			codes = j.codes[j.rows:]
+		}
+		copy(dst, asBytes(codes))
+		return nil
+	}
+	off := 0
+	for _, c := range j.parts {
+		if c == nil || off == size {
+			continue
+		}
+		off += copy(dst[off:], columnBytes(c, name))
+	}
+	if off != size {
+		return errors.New("InternalError: column length mismatch")
+	}
+	return nil
+}
+
+// ColumnsFree stops a job's reading (if still going) and forgets it.
+func ColumnsFree(job int) (err error) {
+	defer guard(&err)
+	if j, ok := colJobs.remove(job); ok && j.cancel != nil {
+		j.cancel()
+	}
+	return nil
+}
