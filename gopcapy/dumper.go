@@ -25,7 +25,7 @@ func (r *Reader) DumpOpen(path string) (*Dumper, error) {
 	}
 	defer r.mu.Unlock()
 	if !r.active {
-		return nil, pcapErr("can't dump from a handle that is not activated")
+		return nil, pcapErr(path + ": not-yet-activated pcap_t passed to pcap_dump_open") // libpcap's words
 	}
 	return OpenDumper(path, datalink(r.p), snapshot(r.p), r.prec)
 }

@@ -1,6 +1,7 @@
 package gopcapy
 
 import (
+	"fmt"
 	"syscall"
 	"time"
 
@@ -16,7 +17,7 @@ func OpenLive(device string, snaplen int, promisc bool, timeout time.Duration) (
 		return nil, pcapErr(err.Error())
 	}
 	r := newReader(cptrOf(h), h.Close, Micro, false)
-	r.live, r.device, r.timeout = true, device, max(timeout, 0)
+	r.live, r.device, r.timeout = true, device, timeout
 	if err := r.activated(); err != nil {
 		r.Close()
 		return nil, err
@@ -63,9 +64,13 @@ func bufferTimeoutMs(ms int) int {
 
 // activated finishes opening a live handle: reads never block inside libpcap
 // (the reader waits on the selectable fd itself), and the net and mask are
-// looked up as pcapy does (0 when that fails).
+// looked up as pcapy does (0 when that fails). A negative timeout means
+// non-blocking mode, as libpcap makes it.
 func (r *Reader) activated() error {
 	r.active = true
+	if r.timeout < 0 {
+		r.nonblock = true
+	}
 	r.setHandlePrecision(tstampPrecision(r.p) == int(Nano))
 	if err := setNonblock(r.p, true); err != nil {
 		return pcapErr(err.Error())
@@ -107,15 +112,16 @@ func (r *Reader) SetRfmon(v int) int { return r.setting(setRfmon, v, nil) }
 func (r *Reader) SetImmediateMode(v int) int { return r.setting(setImmediate, v, nil) }
 
 // SetTimeout sets the read timeout in milliseconds before activation: how
-// long Next and Dispatch wait for a packet (0 or less: forever). libpcap's
-// packet buffer timeout is set to at most maxBufferTimeout of it.
+// long Next and Dispatch wait for a packet (0: forever; negative: the handle
+// is activated in non-blocking mode, as libpcap does). libpcap's packet buffer
+// timeout is set to at most maxBufferTimeout.
 func (r *Reader) SetTimeout(ms int) int {
 	return r.setting(func(p pcapT, ms int) int {
 		if rc := setTimeout(p, ms); rc != 0 { // activated: libpcap's -4
 			return rc
 		}
 		return setTimeout(p, bufferTimeoutMs(ms))
-	}, ms, func() { r.timeout = max(time.Duration(ms)*time.Millisecond, 0) })
+	}, ms, func() { r.timeout = time.Duration(ms) * time.Millisecond })
 }
 
 // SetPrecision asks for nanosecond or microsecond timestamps before
@@ -126,13 +132,20 @@ func (r *Reader) SetPrecision(p Precision) int {
 
 // Activate activates a created handle and returns libpcap's status: 0, a
 // positive warning, or a negative error such as -4 (already activated) or
-// -5 (no such device).
+// -5 (no such device). After a failure it returns the same status again:
+// libpcap cannot retry an activation (it crashes), nor can pcapy.
 func (r *Reader) Activate() int {
 	if err := r.lock(); err != nil {
 		return -1
 	}
 	defer r.mu.Unlock()
+	if r.actErr < 0 {
+		return r.actErr
+	}
 	rc := activate(r.p)
+	if rc < 0 && rc != statusActivated {
+		r.actErr = rc
+	}
 	if rc >= 0 {
 		if r.activated() != nil {
 			return -1
@@ -141,7 +154,18 @@ func (r *Reader) Activate() int {
 	return rc
 }
 
-// Timeout returns the read timeout (0: wait forever).
+// Activated reports whether the handle captures: opened by OpenLive or
+// OpenOffline, or activated.
+func (r *Reader) Activated() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.active
+}
+
+// statusActivated is libpcap's PCAP_ERROR_ACTIVATED.
+const statusActivated = -4
+
+// Timeout returns the read timeout (0: wait forever; negative: non-blocking).
 func (r *Reader) Timeout() time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -221,12 +245,14 @@ func (r *Reader) SendPacket(data []byte) error {
 }
 
 // SetDirection limits capture to one direction (PCAP_D_IN, _OUT, _INOUT).
+// As in pcapy, only libpcap's plain failure (-1, e.g. a bad direction) is an
+// error: on a handle not yet activated the call does nothing.
 func (r *Reader) SetDirection(d int) error {
 	if err := r.lock(); err != nil {
 		return err
 	}
 	defer r.mu.Unlock()
-	if setDirection(r.p, d) != 0 {
+	if setDirection(r.p, d) == -1 {
 		return pcapErr("Failed setting direction")
 	}
 	return nil
@@ -253,7 +279,9 @@ func (r *Reader) SetFanout(group, kind int) error {
 		return pcapErr("capture has no socket")
 	}
 	if err := syscall.SetsockoptInt(fd, solPacket, packetFanout, (group&0xffff)|(kind<<16)); err != nil {
-		return pcapErr("Failed setting fanout: " + err.Error())
+		// pcapy-ng's words: Python's OSError arguments, "(22, 'Invalid argument')".
+		errno, _ := err.(syscall.Errno)
+		return pcapErr(fmt.Sprintf("(%d, '%s')", int(errno), errnoText(errno)))
 	}
 	return nil
 }

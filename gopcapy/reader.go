@@ -49,6 +49,7 @@ type Reader struct {
 	net      uint32
 	mask     uint32
 	wake     int  // eventfd that Close signals to end a live wait; -1 if none
+	actErr   int  // status of a failed Activate, returned again after
 	filtered bool // a filter is installed: libpcap drops packets as it reads
 
 	batch Batch // the last batch read; packets before pos were handed out
@@ -332,7 +333,7 @@ func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
 	}
 	defer r.mu.Unlock()
 	if !r.active {
-		return pcapErr("can't set filter on a handle that is not activated")
+		return pcapErr("not-yet-activated pcap_t passed to pcap_compile") // libpcap's words
 	}
 	insns, err := compile(r.p, expr, true, r.mask)
 	if err != nil {

@@ -44,7 +44,9 @@ def open_live(device: str, snaplen: int, promisc: int, to_ms: int) -> Reader:
         snaplen: bytes to keep of each packet.
         promisc: non-zero for promiscuous mode.
         to_ms: read timeout in milliseconds: next() returns (None, b'') and
-            dispatch() returns 0 when it expires with no packet; 0 waits forever.
+            dispatch() returns 0 when it expires with no packet; 0 waits
+            forever; negative means non-blocking mode (as in libpcap). Packets
+            are delivered within about 10 ms of arrival whatever to_ms is.
 
     Raises:
         PcapError: libpcap cannot open the device (its message).
@@ -54,14 +56,14 @@ def open_live(device: str, snaplen: int, promisc: int, to_ms: int) -> Reader:
     promisc = clamp_c_int(check_int(promisc, "promisc"))
     to_ms = clamp_c_int(check_int(to_ms, "to_ms"))
     handle = call(go.pybridge_OpenLive, device, snaplen, promisc, to_ms)
-    return Reader(handle, live=True, to_ms=max(0, to_ms))
+    return Reader(handle, live=True, to_ms=to_ms)
 
 
 def create(device: str) -> Reader:
     """Create a capture handle for a device, to configure with ``set_*`` and
     then ``activate()``. Unknown devices are accepted; activate() returns -5."""
     check_str(device, "device")
-    return Reader(call(go.pybridge_Create, device), live=True)
+    return Reader(call(go.pybridge_Create, device), live=True, active=False)
 
 
 def findalldevs() -> list[str]:

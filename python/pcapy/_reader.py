@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import time
 from collections import deque
 from itertools import islice, starmap
@@ -56,12 +57,21 @@ class Reader:
     """A packet capture: a file opened by ``open_offline`` or a device opened by
     ``open_live``/``create``. Not constructed directly."""
 
-    def __init__(self, handle: int, *, live: bool, nano: bool = False, to_ms: int = 0) -> None:
+    def __init__(self, handle: int, *, live: bool, nano: bool = False, to_ms: int = 0,
+                 active: bool = True) -> None:
         self._h = handle
         self._live = live
         self._nano = nano
         self._to_ms = to_ms
-        self._nonblock = False
+        # libpcap makes a negative timeout mean non-blocking mode.
+        self._nonblock = live and to_ms < 0
+        # False for a create()d handle until activate() succeeds.
+        self._active = active
+        # getfd() was called: the program may select() on the fd, so live reads
+        # take from libpcap no more packets than the call hands out (packets
+        # held here would not make the fd readable).
+        self._select = False
+        self._fd = -1
         self._header = _batch.make_header_ns if nano else _batch.make_header
         # The packets read from Go and not yet handed out, in order.
         self._it: Iterator[tuple] = iter(())
@@ -120,34 +130,55 @@ class Reader:
 
     def _wait_budget_ms(self) -> Optional[float]:
         """How long next()/dispatch() wait for a packet: None is forever."""
-        if not self._live:
-            return 0
-        if self._nonblock:
+        if not self._live or self._nonblock or not self._active:
             return 0
         return self._to_ms if self._to_ms > 0 else None
 
-    def _fill(self, wait_ms: Optional[float], max_n: int = BATCH) -> bool:
+    def _fill(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """Read the next batch into self._it; False at EOF or on timeout.
 
         Waits at most wait_ms (None: forever) in slices, so a KeyboardInterrupt
-        or a close() from another thread ends the wait promptly.
+        or a close() from another thread ends the wait promptly. max_n: at most
+        that many packets (default: a batch, or 1 after getfd()).
         """
         self._check_open()
+        if max_n is None:
+            max_n = 1 if self._select else BATCH
         if not self._live:
             n = _batch.read_batch(self._h, max_n, 0)
         else:
-            deadline = None if wait_ms is None else time.monotonic() + wait_ms / 1000
-            while True:
-                left = WAIT_SLICE_MS if deadline is None else (deadline - time.monotonic()) * 1000
-                n = _batch.read_batch(self._h, max_n, int(max(0, min(left, WAIT_SLICE_MS))))
-                if n != -1 or (deadline is not None and time.monotonic() >= deadline):
-                    break
-                self._check_open()
+            n = self._read_live(wait_ms, max_n)
         if n <= 0:
             return False
-        blob = _batch.batch_blob(self._h)
-        self._it = iter(_batch.batch_pairs(blob, n, self._header))
+        pairs = _batch.batch_pairs(_batch.batch_blob(self._h), n, self._header)
+        if self._closed:  # by another thread, during the read
+            raise ValueError("pcap is closed")
+        self._it = iter(pairs)
         return True
+
+    def _read_live(self, wait_ms: Optional[float], max_n: int) -> int:
+        """Read up to max_n packets from a device into Go's batch, waiting up
+        to wait_ms (None: forever) in slices; the count, or -1 on timeout."""
+        deadline = None if wait_ms is None else time.monotonic() + wait_ms / 1000
+        while True:
+            left = WAIT_SLICE_MS if deadline is None else (deadline - time.monotonic()) * 1000
+            slice_ms = int(max(0, min(left, WAIT_SLICE_MS)))
+            n = _batch.read_batch(self._h, max_n, slice_ms)
+            if n == 0 and wait_ms is None:
+                # Waiting forever (loop, iteration) for packets that cannot come.
+                if not self._active:
+                    raise PcapError("This handle hasn't been activated yet")
+                raise PcapError("the capture ended after a read error")
+            if n != -1 or (deadline is not None and time.monotonic() >= deadline):
+                return n
+            self._check_open()
+            if self._nonblock and slice_ms:
+                # Go returns at once in non-blocking mode; loop() still waits
+                # (pcap_loop would spin), so wait on the descriptor here.
+                if self._fd < 0:
+                    self._fd = call(go.pybridge_Fd, self._h)
+                select.select([self._fd], [], [], slice_ms / 1000)
+                self._check_open()
 
     def loop(self, cnt: int, callback: Callback) -> None:
         """Call ``callback(Pkthdr, bytes)`` for ``cnt`` packets.
@@ -182,7 +213,11 @@ class Reader:
         """
         cnt = check_int(cnt, "cnt")
         if self._live:
-            if not length_hint(self._it) and not self._fill(self._wait_budget_ms()):
+            if not self._active:
+                raise PcapError("This handle hasn't been activated yet")
+            # No more packets than asked for leave libpcap (pcapy leaves the rest there).
+            want = min(cnt, BATCH) if cnt > 0 else BATCH
+            if not length_hint(self._it) and not self._fill(self._wait_budget_ms(), want):
                 return 0
             return self._handle(cnt, callback)
         done = 0
@@ -283,8 +318,10 @@ class Reader:
         return call(go.pybridge_Datalink, self._h)
 
     def getnonblock(self) -> int:
-        """Return 1 in non-blocking mode, else 0."""
+        """Return 1 in non-blocking mode, else 0 (-3 before activate(), as libpcap)."""
         self._check_open()
+        if not self._active:
+            return -3  # PCAP_ERROR_NOT_ACTIVATED
         return call(go.pybridge_GetNonblock, self._h)
 
     def setnonblock(self, state: int) -> None:
@@ -303,9 +340,16 @@ class Reader:
         call(go.pybridge_SetDirection, self._h, clamp_c_int(direction))
 
     def getfd(self) -> int:
-        """Return a file descriptor usable with select/poll."""
+        """Return a file descriptor usable with select/poll (-1 before activate()).
+
+        From then on next() and loop() take packets from libpcap one at a time,
+        so the descriptor is readable exactly while packets wait to be read.
+        """
         self._check_open()
-        return call(go.pybridge_Fd, self._h)
+        fd = call(go.pybridge_Fd, self._h)
+        if self._live:
+            self._select = True
+        return fd
 
     def stats(self) -> tuple[int, int, int]:
         """Return ``(received, dropped, interface_dropped)``; files raise PcapError."""
@@ -382,7 +426,12 @@ class Reader:
         """Activate a handle made by create(): 0 on success, a positive warning,
         or a negative libpcap error (-4 already activated, -5 no such device)."""
         self._check_open()
-        return go.pybridge_Activate(self._h)
+        rc = go.pybridge_Activate(self._h)
+        if rc >= 0 and not self._active:
+            self._active = True
+            # A negative set_timeout() made it non-blocking (libpcap's rule).
+            self._nonblock = bool(call(go.pybridge_GetNonblock, self._h))
+        return rc
 
     # -- lifetime ------------------------------------------------------------
 

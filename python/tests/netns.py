@@ -23,6 +23,7 @@ import ctypes
 import itertools
 import os
 import re
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -30,6 +31,10 @@ from typing import Iterator
 
 PREFIX = "gpcapy-"
 CLONE_NEWNET = 0x40000000
+# IEEE "local experimental" EtherTypes: no kernel protocol answers these frames,
+# so a test's frames cross the link with nothing sent in reply.
+ETH_TEST = 0x88B5
+ETH_TEST2 = 0x88B6
 _counter = itertools.count(1)
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -162,3 +167,73 @@ class Link:
 
 def _mac(b: bytes) -> str:
     return ":".join(f"{x:02x}" for x in b)
+
+
+def frame(dst: bytes, src: bytes, seq: int, size: int = 60, ethertype: int = ETH_TEST) -> bytes:
+    """An Ethernet frame of ``size`` bytes numbered ``seq`` (in its first
+    payload bytes), with a payload pattern that depends on both."""
+    head = dst + src + struct.pack("!HI", ethertype, seq)
+    body = bytes((seq + i) & 0xFF for i in range(max(0, size - len(head))))
+    return head + body
+
+
+def seq_of(data: bytes) -> int:
+    """The number frame() put in a frame."""
+    return struct.unpack_from("!I", data, 14)[0]
+
+
+def link_fixture() -> Iterator[Link]:
+    """A fresh Link for one test, removed afterwards even when the test fails.
+
+    Use in a test module as ``link = pytest.fixture(netns.link_fixture, name="link")``.
+    """
+    import pytest
+
+    reason = can_run()
+    if reason:
+        pytest.skip(reason)
+    remove_stale()
+    created = Link.create()
+    try:
+        yield created
+    finally:
+        created.remove()
+
+
+# -- pcapy helpers (imported lazily: live_probe.py runs this module under pcapy-ng too)
+
+
+def open_a(link: Link, snaplen: int = 65535, to_ms: int = 100, buffer_size: int = 0):
+    """A capture on dev_a: open_live, or create/activate with a kernel buffer
+    of buffer_size bytes (for tests that send more than libpcap's 2 MB)."""
+    import pcapy
+
+    with link.inside_a():
+        if not buffer_size:
+            return pcapy.open_live(link.dev_a, snaplen, 1, to_ms)
+        r = pcapy.create(link.dev_a)
+        for rc in (r.set_snaplen(snaplen), r.set_promisc(1), r.set_timeout(to_ms),
+                   r.set_buffer_size(buffer_size), r.activate()):
+            assert rc == 0
+        return r
+
+
+def sender_b(link: Link):
+    """A pcapy handle on dev_b, for sendpacket() towards dev_a."""
+    import pcapy
+
+    with link.inside_b():
+        return pcapy.open_live(link.dev_b, 65535, 0, 100)
+
+
+def collect(reader, n: int, timeout_s: float = 10.0) -> list:
+    """Up to n packets from reader.next(), giving up after timeout_s."""
+    import time
+
+    out: list = []
+    deadline = time.monotonic() + timeout_s
+    while len(out) < n and time.monotonic() < deadline:
+        hdr, data = reader.next()
+        if hdr is not None:
+            out.append((hdr, data))
+    return out
