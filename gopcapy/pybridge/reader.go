@@ -104,6 +104,13 @@ func SetFilter(h int, expr string, unconsumed int) (err error) {
 	return kinded(rd.r.SetFilterKeep(expr, &rd.batch, unconsumed))
 }
 
+// Filter is SetFilter for Python; it returns 0. gopy leaks the C string it
+// makes for the result of a function that returns only an error (a malloc per
+// call: megabytes over many setfilter calls), not for (int, error).
+func Filter(h int, expr string, unconsumed int) (zero int, err error) {
+	return 0, SetFilter(h, expr, unconsumed)
+}
+
 // Datalink returns the link type (-3 before activation).
 func Datalink(h int) (dlt int, err error) {
 	defer guard(&err)

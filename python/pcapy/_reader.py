@@ -298,7 +298,7 @@ class Reader:
         """
         check_str(filter, "filter")
         self._check_open()
-        call(go.pybridge_SetFilter, self._h, filter, self._pending())
+        call(go.pybridge_Filter, self._h, filter, self._pending())
         # Go filtered the packets we held and hands them out again.
         self._it = self._left = iter(())
 

@@ -1,0 +1,299 @@
+"""Benchmark this project's pcapy against pcapy-ng 2.1.0 (the C extension).
+
+usage: python bench/run.py [--packets N] [--pairs P] [--workloads a,b] [--markdown FILE]
+       (environment: BENCH_PACKETS, BENCH_PAIRS, BENCH_WORKLOADS, BENCH_OUT)
+
+1. Generates a deterministic capture of N Ethernet packets (default 1,000,000)
+   with python/tests/capgen.py: IPv4/IPv6, TCP/UDP/ICMP, a third of the frames
+   60-99 bytes and a third 1400 bytes or more. Cached in bench/out/.
+2. Makes sure the reference virtualenv exists (tools/refenv.sh: pcapy-ng
+   2.1.0 from PyPI, built against the system libpcap) and builds the C floor
+   (bench/cfloor.c: a pcap_next_ex loop).
+3. Runs every workload of bench/workloads.py with both interpreters in fresh
+   processes, interleaved run for run (pcapy-ng, ours, pcapy-ng, ours, ...),
+   P pairs (default 5); the same script runs on both sides and the
+   interpreter decides which pcapy it imports.
+4. Fails loudly (exit 1) when the two modules' results differ (packet
+   counts, byte sums, last timestamp, ...) in any run.
+5. Prints a Markdown table: packets/s (median of the runs) of each module,
+   the median of the paired time ratios (pcapy-ng time / our time) and their
+   range, plus the C floor, import time and RSS. --markdown also writes it,
+   with the machine and the command, to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+CAPGEN = ROOT / "python" / "tests" / "capgen.py"
+WORKLOADS = ["next", "loop", "dispatch", "filter", "fivetuple", "next_batch"]
+DESCRIPTIONS = {
+    "next": "`next()` loop: `getts()`, `getcaplen()`, `len(data)`",
+    "loop": "`loop(-1, cb)`, same callback",
+    "dispatch": "`dispatch(-1, cb)`, same callback",
+    "filter": "`setfilter('tcp')`, then `dispatch(-1, cb)`",
+    "fivetuple": "5-tuple byte counts: `next()` + `struct`",
+    "next_batch": "`next_batch(256)` + `array('I', meta)`",
+}
+TARGET = 1.2  # the ratio the project promises on every workload
+SEED = 1
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def capture(out: Path, packets: int) -> Path:
+    """The benchmark capture, generated once per size and generator version."""
+    digest = hashlib.sha256(CAPGEN.read_bytes()).hexdigest()[:8]
+    path = out / f"mix-{packets}-s{SEED}-{digest}.pcap"
+    if not path.exists():
+        log(f"generating {path.name} ({packets:,} packets)")
+        tmp = path.with_suffix(".tmp")
+        subprocess.run([sys.executable, str(CAPGEN), str(tmp), "--count", str(packets),
+                        "--seed", str(SEED)], check=True)
+        os.replace(tmp, path)
+        for old in out.glob(f"mix-{packets}-*.pcap"):  # earlier generator versions
+            if old != path:
+                old.unlink()
+    return path
+
+
+def size_mix(path: Path) -> dict:
+    """Share of small (60-99), medium and large (>= 1400) frames, and the mix of
+    protocols, from the file itself (a check that the capture is what it claims)."""
+    import struct
+
+    small = large = n = v4 = v6 = tcp = udp = icmp = 0
+    with open(path, "rb") as f:
+        f.read(24)
+        rec = struct.Struct("<IIII")
+        while True:
+            head = f.read(16)
+            if len(head) < 16:
+                break
+            caplen = rec.unpack(head)[2]
+            data = f.read(caplen)
+            n += 1
+            small += 60 <= caplen <= 99
+            large += caplen >= 1400
+            etype = data[12] << 8 | data[13]
+            proto = data[23] if etype == 0x0800 else data[20] if etype == 0x86DD else -1
+            v4 += etype == 0x0800
+            v6 += etype == 0x86DD
+            tcp += proto == 6
+            udp += proto == 17
+            icmp += proto in (1, 58)
+            if n == 200_000:
+                break
+    return {k: round(v / n, 3) for k, v in
+            dict(small=small, large=large, ipv4=v4, ipv6=v6, tcp=tcp, udp=udp, icmp=icmp).items()}
+
+
+def cfloor(out: Path) -> Path:
+    """Build the C floor program (cc and libpcap's headers are needed)."""
+    exe = out / "cfloor"
+    src = BENCH / "cfloor.c"
+    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        log("building the C floor (bench/cfloor.c)")
+        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", str(exe), str(src), "-lpcap"],
+                       check=True)
+    return exe
+
+
+def reference_python(ref: str | None) -> str:
+    """The interpreter with pcapy-ng: --ref, or the virtualenv tools/refenv.sh makes."""
+    if ref:
+        return ref
+    venv = ROOT / ".venv-ref"
+    subprocess.run(["bash", str(ROOT / "tools" / "refenv.sh"), str(venv)], check=True)
+    return str(venv / "bin" / "python")
+
+
+def run_json(cmd: list[str]) -> dict:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"bench: FAILED: {shlex.join(cmd)}\n{proc.stdout}{proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+def check_modules(ref_py: str, our_py: str) -> tuple[str, str]:
+    """Make sure the two interpreters import different pcapy modules, ours from this tree."""
+    script = str(BENCH / "workloads.py")
+    ref = run_json([ref_py, script, "--import-time"])["module"]
+    ours = run_json([our_py, script, "--import-time"])["module"]
+    if not ours.startswith(str(ROOT)):
+        sys.exit(f"bench: {our_py} imports pcapy from {ours}, not from this tree (run `make build`)")
+    if ref == ours or ref.startswith(str(ROOT / "python")):
+        sys.exit(f"bench: {ref_py} does not import pcapy-ng (it imports {ref})")
+    return ref, ours
+
+
+def differences(workload: str, runs: dict[str, list[dict]]) -> list[str]:
+    """Every run whose results differ from pcapy-ng's first run of the workload."""
+    want = runs["ref"][0]["results"]
+    return [f"{workload}: {name} run {i + 1} gave {r['results']}, pcapy-ng gave {want}"
+            for side, name in (("ref", "pcapy-ng"), ("ours", "ours"))
+            for i, r in enumerate(runs[side]) if r["results"] != want]
+
+
+def ratio_text(ratios: list[float]) -> str:
+    return f"**{statistics.median(ratios):.2f}×** ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def mpps(runs: list[dict]) -> float:
+    return statistics.median(r["packets"] / r["seconds"] for r in runs) / 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--packets", type=int, default=int(os.environ.get("BENCH_PACKETS", 1_000_000)))
+    ap.add_argument("--pairs", type=int, default=int(os.environ.get("BENCH_PAIRS", 5)))
+    ap.add_argument("--workloads", default=os.environ.get("BENCH_WORKLOADS", ",".join(WORKLOADS)))
+    ap.add_argument("--ours", default=str(ROOT / ".venv" / "bin" / "python"),
+                    help="interpreter that imports this project's pcapy")
+    ap.add_argument("--ref", default=os.environ.get("BENCH_REF_PYTHON"),
+                    help="interpreter that imports pcapy-ng (default: .venv-ref, made if missing)")
+    ap.add_argument("--out", default=os.environ.get("BENCH_OUT", str(BENCH / "out")))
+    ap.add_argument("--markdown", help="also write the table, machine and command to this file")
+    args = ap.parse_args(argv)
+    workloads = [w for w in args.workloads.split(",") if w]
+    unknown = set(workloads) - set(WORKLOADS)
+    if unknown or args.pairs < 1 or args.packets < 1:
+        ap.error(f"unknown workloads {sorted(unknown)}" if unknown else "--pairs and --packets must be >= 1")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    pcap = capture(out, args.packets)
+    ref_py = reference_python(args.ref)
+    ref_mod, our_mod = check_modules(ref_py, args.ours)
+    floor_exe = cfloor(out)
+    subprocess.run(["cat", str(pcap)], stdout=subprocess.DEVNULL, check=True)  # into the page cache
+    log(f"{pcap.name}: {pcap.stat().st_size / 1e6:.0f} MB; pcapy-ng: {ref_mod}; ours: {our_mod}")
+
+    script = str(BENCH / "workloads.py")
+    sides = {"ref": ref_py, "ours": args.ours}
+    runs: dict[str, dict[str, list[dict]]] = {w: {"ref": [], "ours": []} for w in workloads}
+    failures = []
+    for w in workloads:
+        for i in range(args.pairs):
+            for side in ("ref", "ours"):
+                runs[w][side].append(run_json([sides[side], script, w, str(pcap)]))
+        failures += differences(w, runs[w])
+        ratio = [a["seconds"] / b["seconds"] for a, b in zip(runs[w]["ref"], runs[w]["ours"])]
+        log(f"{w:10s} pcapy-ng {mpps(runs[w]['ref']):.3f} Mpkt/s, ours {mpps(runs[w]['ours']):.3f} "
+            f"Mpkt/s, ratio {statistics.median(ratio):.2f} ({min(ratio):.2f}-{max(ratio):.2f})")
+    if failures:
+        print("bench: RESULTS DIFFER between pcapy-ng and ours:\n  " + "\n  ".join(failures),
+              file=sys.stderr)
+        return 1
+
+    floors = [run_json([str(floor_exe), str(pcap)]) for _ in range(args.pairs)]
+    if "next" in runs and floors[0]["results"] != runs["next"]["ref"][0]["results"]:
+        print(f"bench: the C floor read {floors[0]['results']}, the modules "
+              f"{runs['next']['ref'][0]['results']}", file=sys.stderr)
+        return 1
+    imports = {side: [] for side in sides}
+    for _ in range(max(5, args.pairs)):
+        for side, py in sides.items():
+            imports[side].append(run_json([py, script, "--import-time"]))
+
+    table = report(args, pcap, workloads, runs, floors, imports)
+    table += f"\nTotal benchmark time: {time.monotonic() - started:.0f} s.\n"
+    print(table)
+    if args.markdown:
+        write_markdown(Path(args.markdown), args, pcap, table)
+        log(f"wrote {args.markdown}")
+    return 0
+
+
+def report(args, pcap: Path, workloads, runs, floors, imports) -> str:
+    lines = [
+        f"{args.packets:,} packets, {pcap.stat().st_size / 1e6:.0f} MB "
+        f"(mix: {json.dumps(size_mix(pcap))}); {args.pairs} interleaved pairs per workload, "
+        "each run a fresh process; packets/s is the median of the runs; ratio = pcapy-ng's "
+        "time / ours in the same pair (median, min–max). Results identical in every run.",
+        "",
+        "| workload | pcapy-ng 2.1.0 (Mpkt/s) | pcapy, Go (Mpkt/s) | ratio (× pcapy-ng) | ≥ 1.2× |",
+        "|---|---:|---:|---:|:---:|",
+    ]
+    for w in workloads:
+        ratio = [a["seconds"] / b["seconds"] for a, b in zip(runs[w]["ref"], runs[w]["ours"])]
+        ok = "yes" if statistics.median(ratio) >= TARGET else "**no**"
+        lines.append(f"| {DESCRIPTIONS[w]} | {mpps(runs[w]['ref']):.3f} | "
+                     f"{mpps(runs[w]['ours']):.3f} | {ratio_text(ratio)} | {ok} |")
+    floor = mpps(floors)
+    lines += ["", f"C floor (bench/cfloor.c, a bare `pcap_next_ex` loop, {floors[0]['module']}): "
+                  f"**{floor:.3f} Mpkt/s** (median of {len(floors)})."]
+    if "next" in runs:
+        lines.append(f"`next()` loop: pcapy-ng runs at {mpps(runs['next']['ref']) / floor:.0%} of "
+                     f"the C floor, ours at {mpps(runs['next']['ours']) / floor:.0%}.")
+    imp = {s: statistics.median(r["import_s"] for r in v) * 1000 for s, v in imports.items()}
+    rss = {s: statistics.median(r["rss_after_import_kb"] for r in v) / 1024 for s, v in imports.items()}
+    lines += ["", "| | pcapy-ng 2.1.0 | pcapy, Go |", "|---|---:|---:|",
+              f"| `import pcapy` (ms, median of {len(imports['ref'])} fresh processes) | "
+              f"{imp['ref']:.1f} | {imp['ours']:.1f} |",
+              f"| RSS after `import pcapy` (MB) | {rss['ref']:.1f} | {rss['ours']:.1f} |"]
+    for w in ("next", "filter"):
+        if w in runs:
+            peak = {s: statistics.median(r["max_rss_kb"] for r in runs[w][s]) / 1024 for s in ("ref", "ours")}
+            lines.append(f"| peak RSS, `{w}` workload (MB) | {peak['ref']:.1f} | {peak['ours']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def command() -> str:
+    """How the benchmark was started (Markdown): `make bench ...` or the script's command line."""
+    script = f"`{shlex.join(['python', 'bench/run.py', *sys.argv[1:]])}`"
+    if "MAKELEVEL" not in os.environ:
+        return script
+    knobs = [f"{k}={os.environ[k]}" for k in ("BENCH_PACKETS", "BENCH_PAIRS", "BENCH_WORKLOADS",
+                                              "BENCH_MARKDOWN") if k in os.environ]
+    return f"`{shlex.join(['make', 'bench', *knobs])}` (runs {script})"
+
+
+def write_markdown(path: Path, args, pcap: Path, table: str) -> None:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    py = subprocess.run([args.ours, "-c", "import sys; print(sys.version.split()[0])"],
+                        capture_output=True, text=True).stdout.strip()
+    libpcap = subprocess.run([args.ours, "-c", "import pcapy; print(pcapy.lib_version())"],
+                             capture_output=True, text=True).stdout.strip()
+    go = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
+    text = [
+        "# Benchmarks",
+        "",
+        "This project's `pcapy` (Go, through gopy) against pcapy-ng 2.1.0, the C extension, "
+        "reading a capture file. Generated by `make bench` (bench/run.py); "
+        "the workloads are bench/workloads.py, one script run by both interpreters.",
+        "",
+        f"- Machine: {cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+        f"- Python {py}; {libpcap}; {go}; pcapy-ng 2.1.0 built from source against the same libpcap",
+        f"- Command: {command()}",
+        f"- Date: {time.strftime('%Y-%m-%d')}",
+        "",
+        table,
+    ]
+    path.write_text("\n".join(text))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
