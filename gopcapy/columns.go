@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -243,7 +245,9 @@ func (f *Fields) transport(proto byte, d []byte, payload int) {
 }
 
 // Columns holds decoded packets column by column: row i of every slice is
-// the i-th packet. Fields' comments say what each value means.
+// the i-th packet. Fields' comments say what each value means. Addresses
+// are dictionary-encoded: Src[i] and Dst[i] index Addrs (-1 without IP),
+// which lists the distinct addresses in order of first appearance.
 type Columns struct {
 	TS         []int64  // timestamp, nanoseconds since the epoch
 	Caplen     []uint32 // bytes captured
@@ -252,16 +256,75 @@ type Columns struct {
 	EthType    []int32
 	VLAN       []int16
 	IPVersion  []uint8
-	Src, Dst   [][16]byte
+	Src, Dst   []int32
+	Addrs      []netip.Addr
 	Proto      []int16
 	Sport      []int32
 	Dport      []int32
 	TCPFlags   []int16
 	PayloadLen []int32
+
+	// Addrs' indexes. IPv4 addresses have their own map: a uint32 key
+	// hashes faster than 16 bytes.
+	v4 map[uint32]int32
+	v6 map[[16]byte]int32
+
+	rows int
+	skip uint32 // bit i: ColumnNames[i] is not kept
+}
+
+// ColumnNames are the names of the columns, in the order of Columns' fields
+// (src and dst stand for Src, Dst and Addrs); Select takes them.
+var ColumnNames = []string{"ts", "caplen", "len", "linktype", "eth_type", "vlan", "ip_version",
+	"src", "dst", "proto", "sport", "dport", "tcp_flags", "payload_len"}
+
+const (
+	fldTS = 1 << iota
+	fldCaplen
+	fldLen
+	fldLinkType
+	fldEthType
+	fldVLAN
+	fldIPVersion
+	fldSrc
+	fldDst
+	fldProto
+	fldSport
+	fldDport
+	fldTCPFlags
+	fldPayloadLen
+)
+
+// Select makes c keep only the named columns (nil: all of them); the other
+// slices stay empty. Less memory to fill makes reading faster. It must be
+// called before any row is added.
+func (c *Columns) Select(names []string) error {
+	if c.rows > 0 {
+		return errors.New("gopcapy: Select on columns that have rows")
+	}
+	if names == nil {
+		c.skip = 0
+		return nil
+	}
+	c.skip = 1<<len(ColumnNames) - 1
+	for _, name := range names {
+		i := slices.Index(ColumnNames, name)
+		if i < 0 {
+			return fmt.Errorf("gopcapy: no column %q", name)
+		}
+		c.skip &^= 1 << i
+	}
+	return nil
+}
+
+// Has reports whether c keeps the named column.
+func (c *Columns) Has(name string) bool {
+	i := slices.Index(ColumnNames, name)
+	return i >= 0 && c.skip&(1<<i) == 0
 }
 
 // Rows returns the number of rows.
-func (c *Columns) Rows() int { return len(c.TS) }
+func (c *Columns) Rows() int { return c.rows }
 
 // Append decodes one packet and adds it as a row. Frac is in units of prec.
 func (c *Columns) Append(h Pkthdr, prec Precision, linkType int, data []byte) {
@@ -273,21 +336,112 @@ func (c *Columns) Append(h Pkthdr, prec Precision, linkType int, data []byte) {
 }
 
 func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
+	c.rows++
+	skip := c.skip
+	if skip == 0 { // all columns: the common case without a branch per column
+		f := DecodeFields(linkType, data, int(h.Len))
+		src, dst := int32(-1), int32(-1)
+		if f.IPVersion != 0 {
+			src, dst = c.addr(f.IPVersion, &f.Src), c.addr(f.IPVersion, &f.Dst)
+		}
+		c.TS = append(c.TS, h.Sec*1_000_000_000+nsec)
+		c.Caplen = append(c.Caplen, h.Caplen)
+		c.Len = append(c.Len, h.Len)
+		c.LinkType = append(c.LinkType, uint16(linkType))
+		c.EthType = append(c.EthType, f.EthType)
+		c.VLAN = append(c.VLAN, f.VLAN)
+		c.IPVersion = append(c.IPVersion, f.IPVersion)
+		c.Src = append(c.Src, src)
+		c.Dst = append(c.Dst, dst)
+		c.Proto = append(c.Proto, f.Proto)
+		c.Sport = append(c.Sport, f.Sport)
+		c.Dport = append(c.Dport, f.Dport)
+		c.TCPFlags = append(c.TCPFlags, f.TCPFlags)
+		c.PayloadLen = append(c.PayloadLen, f.PayloadLen)
+		return
+	}
+	if skip&fldTS == 0 {
+		c.TS = append(c.TS, h.Sec*1_000_000_000+nsec)
+	}
+	if skip&fldCaplen == 0 {
+		c.Caplen = append(c.Caplen, h.Caplen)
+	}
+	if skip&fldLen == 0 {
+		c.Len = append(c.Len, h.Len)
+	}
+	if skip&fldLinkType == 0 {
+		c.LinkType = append(c.LinkType, uint16(linkType))
+	}
+	const decoded = fldEthType | fldVLAN | fldIPVersion | fldSrc | fldDst | fldProto | fldSport | fldDport | fldTCPFlags | fldPayloadLen
+	if skip&decoded == decoded {
+		return
+	}
 	f := DecodeFields(linkType, data, int(h.Len))
-	c.TS = append(c.TS, h.Sec*1_000_000_000+nsec)
-	c.Caplen = append(c.Caplen, h.Caplen)
-	c.Len = append(c.Len, h.Len)
-	c.LinkType = append(c.LinkType, uint16(linkType))
-	c.EthType = append(c.EthType, f.EthType)
-	c.VLAN = append(c.VLAN, f.VLAN)
-	c.IPVersion = append(c.IPVersion, f.IPVersion)
-	c.Src = append(c.Src, f.Src)
-	c.Dst = append(c.Dst, f.Dst)
-	c.Proto = append(c.Proto, f.Proto)
-	c.Sport = append(c.Sport, f.Sport)
-	c.Dport = append(c.Dport, f.Dport)
-	c.TCPFlags = append(c.TCPFlags, f.TCPFlags)
-	c.PayloadLen = append(c.PayloadLen, f.PayloadLen)
+	if skip&fldEthType == 0 {
+		c.EthType = append(c.EthType, f.EthType)
+	}
+	if skip&fldVLAN == 0 {
+		c.VLAN = append(c.VLAN, f.VLAN)
+	}
+	if skip&fldIPVersion == 0 {
+		c.IPVersion = append(c.IPVersion, f.IPVersion)
+	}
+	if skip&fldSrc == 0 {
+		src := int32(-1)
+		if f.IPVersion != 0 {
+			src = c.addr(f.IPVersion, &f.Src)
+		}
+		c.Src = append(c.Src, src)
+	}
+	if skip&fldDst == 0 {
+		dst := int32(-1)
+		if f.IPVersion != 0 {
+			dst = c.addr(f.IPVersion, &f.Dst)
+		}
+		c.Dst = append(c.Dst, dst)
+	}
+	if skip&fldProto == 0 {
+		c.Proto = append(c.Proto, f.Proto)
+	}
+	if skip&fldSport == 0 {
+		c.Sport = append(c.Sport, f.Sport)
+	}
+	if skip&fldDport == 0 {
+		c.Dport = append(c.Dport, f.Dport)
+	}
+	if skip&fldTCPFlags == 0 {
+		c.TCPFlags = append(c.TCPFlags, f.TCPFlags)
+	}
+	if skip&fldPayloadLen == 0 {
+		c.PayloadLen = append(c.PayloadLen, f.PayloadLen)
+	}
+}
+
+// addr returns the index of an address in Addrs, adding it when new.
+func (c *Columns) addr(version uint8, a *[16]byte) int32 {
+	if version == 4 {
+		k := binary.BigEndian.Uint32(a[12:])
+		i, ok := c.v4[k]
+		if !ok {
+			if c.v4 == nil {
+				c.v4 = map[uint32]int32{}
+			}
+			i = int32(len(c.Addrs))
+			c.v4[k] = i
+			c.Addrs = append(c.Addrs, netip.AddrFrom4([4]byte(a[12:])))
+		}
+		return i
+	}
+	i, ok := c.v6[*a]
+	if !ok {
+		if c.v6 == nil {
+			c.v6 = map[[16]byte]int32{}
+		}
+		i = int32(len(c.Addrs))
+		c.v6[*a] = i
+		c.Addrs = append(c.Addrs, netip.AddrFrom16(*a))
+	}
+	return i
 }
 
 // AppendBatch adds every packet of a batch read from a reader with the given
@@ -369,6 +523,7 @@ func (e *ReadError) Unwrap() error { return e.Err }
 type ColumnOptions struct {
 	Filter   string        // a BPF filter expression ("": every packet)
 	Count    int           // read at most this many packets of each file (<= 0: all)
+	Fields   []string      // the columns to keep (nil: all), see Columns.Select
 	Progress *atomic.Int64 // if not nil, the bytes of the files read so far are added to it
 }
 
@@ -399,6 +554,9 @@ func ReadFileColumns(ctx context.Context, path string, opt ColumnOptions) (*Colu
 		}
 	}
 	f := &fileColumns{ctx: ctx, path: path, opt: opt, c: &Columns{}}
+	if err := f.c.Select(opt.Fields); err != nil {
+		return nil, err
+	}
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		f.size = st.Size()
 	}
@@ -560,23 +718,27 @@ func (c *Columns) grow(n, limit int) {
 		n = min(n, limit)
 	}
 	n = min(n, 1<<24)
-	if cap(c.TS)-len(c.TS) >= n {
-		return
+	growSlice(&c.TS, n, c.skip&fldTS == 0)
+	growSlice(&c.Caplen, n, c.skip&fldCaplen == 0)
+	growSlice(&c.Len, n, c.skip&fldLen == 0)
+	growSlice(&c.LinkType, n, c.skip&fldLinkType == 0)
+	growSlice(&c.EthType, n, c.skip&fldEthType == 0)
+	growSlice(&c.VLAN, n, c.skip&fldVLAN == 0)
+	growSlice(&c.IPVersion, n, c.skip&fldIPVersion == 0)
+	growSlice(&c.Src, n, c.skip&fldSrc == 0)
+	growSlice(&c.Dst, n, c.skip&fldDst == 0)
+	growSlice(&c.Proto, n, c.skip&fldProto == 0)
+	growSlice(&c.Sport, n, c.skip&fldSport == 0)
+	growSlice(&c.Dport, n, c.skip&fldDport == 0)
+	growSlice(&c.TCPFlags, n, c.skip&fldTCPFlags == 0)
+	growSlice(&c.PayloadLen, n, c.skip&fldPayloadLen == 0)
+}
+
+// growSlice makes room for n more elements in *s when kept.
+func growSlice[T any](s *[]T, n int, kept bool) {
+	if kept && cap(*s)-len(*s) < n {
+		*s = slices.Grow(*s, n)
 	}
-	c.TS = append(make([]int64, 0, len(c.TS)+n), c.TS...)
-	c.Caplen = append(make([]uint32, 0, len(c.TS)+n), c.Caplen...)
-	c.Len = append(make([]uint32, 0, len(c.TS)+n), c.Len...)
-	c.LinkType = append(make([]uint16, 0, len(c.TS)+n), c.LinkType...)
-	c.EthType = append(make([]int32, 0, len(c.TS)+n), c.EthType...)
-	c.VLAN = append(make([]int16, 0, len(c.TS)+n), c.VLAN...)
-	c.IPVersion = append(make([]uint8, 0, len(c.TS)+n), c.IPVersion...)
-	c.Src = append(make([][16]byte, 0, len(c.TS)+n), c.Src...)
-	c.Dst = append(make([][16]byte, 0, len(c.TS)+n), c.Dst...)
-	c.Proto = append(make([]int16, 0, len(c.TS)+n), c.Proto...)
-	c.Sport = append(make([]int32, 0, len(c.TS)+n), c.Sport...)
-	c.Dport = append(make([]int32, 0, len(c.TS)+n), c.Dport...)
-	c.TCPFlags = append(make([]int16, 0, len(c.TS)+n), c.TCPFlags...)
-	c.PayloadLen = append(make([]int32, 0, len(c.TS)+n), c.PayloadLen...)
 }
 
 // ReadFilesColumns reads capture files concurrently, one goroutine per file

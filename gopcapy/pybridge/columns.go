@@ -58,11 +58,25 @@ func getJob(job int) (*colJob, error) {
 	return j, nil
 }
 
+// fieldList splits the "\n"-separated column names Python sends.
+func fieldList(fields string) ([]string, error) {
+	names := strings.Split(fields, "\n")
+	if err := new(gopcapy.Columns).Select(names); err != nil {
+		return nil, errors.New("ValueError: " + err.Error())
+	}
+	return names, nil
+}
+
 // ColumnsReadFiles starts reading capture files (paths separated by "\n")
 // concurrently in the background, at most count packets in all (<= 0: all)
-// with filter ("": none). ColumnsWait tells when it is done.
-func ColumnsReadFiles(paths, filter string, count int) (job int, err error) {
+// with filter ("": none), keeping the columns named in fields ("\n"
+// separated). ColumnsWait tells when it is done.
+func ColumnsReadFiles(paths, filter string, count int, fields string) (job int, err error) {
 	defer guard(&err)
+	names, err := fieldList(fields)
+	if err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &colJob{done: make(chan struct{}), cancel: cancel, count: count}
 	list := strings.Split(paths, "\n")
@@ -74,7 +88,7 @@ func ColumnsReadFiles(paths, filter string, count int) (job int, err error) {
 			}
 		}()
 		parts, errs := gopcapy.ReadFilesColumns(ctx, list, gopcapy.ColumnOptions{
-			Filter: filter, Count: count, Progress: &j.progress})
+			Filter: filter, Count: count, Fields: names, Progress: &j.progress})
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		j.parts, j.errs = parts, errs
@@ -159,10 +173,17 @@ func ColumnsDamage(job int) (s string, err error) {
 	return strings.Join(j.damage, "\n"), nil
 }
 
-// ColumnsNew makes an empty job to fill from a reader.
-func ColumnsNew() (job int, err error) {
+// ColumnsNew makes an empty job to fill from a reader, keeping the columns
+// named in fields ("\n" separated).
+func ColumnsNew(fields string) (job int, err error) {
 	defer guard(&err)
-	return colJobs.add(&colJob{parts: []*gopcapy.Columns{{}}, errs: []error{nil}, finished: true}), nil
+	names, err := fieldList(fields)
+	if err != nil {
+		return 0, err
+	}
+	c := &gopcapy.Columns{}
+	_ = c.Select(names)
+	return colJobs.add(&colJob{parts: []*gopcapy.Columns{c}, errs: []error{nil}, finished: true}), nil
 }
 
 // ColumnsFromReader decodes up to maxN packets of reader h into a job,
@@ -267,45 +288,48 @@ func ColumnsAddresses(job int) (s string, err error) {
 	return j.addrs, nil
 }
 
-// addressCodes numbers the distinct addresses of the first rows rows.
+// addressCodes merges the address tables of the files' columns into one
+// and gives the first rows rows' src codes, then dst codes, into it.
 func addressCodes(parts []*gopcapy.Columns, rows int) (string, []int32) {
 	codes := make([]int32, 2*rows, 2*rows+1)
 	var names []string
-	v4 := map[[4]byte]int32{}
-	v6 := map[[16]byte]int32{}
-	code := func(ver uint8, a *[16]byte) int32 {
-		switch ver {
-		case 4:
-			k := [4]byte(a[12:])
-			c, ok := v4[k]
-			if !ok {
-				c = int32(len(names))
-				v4[k] = c
-				names = append(names, netip.AddrFrom4(k).String())
-			}
-			return c
-		case 6:
-			c, ok := v6[*a]
-			if !ok {
-				c = int32(len(names))
-				v6[*a] = c
-				names = append(names, netip.AddrFrom16(*a).String())
-			}
-			return c
-		}
-		return -1
-	}
+	index := map[netip.Addr]int32{}
 	k := 0
 	for _, c := range parts {
 		if c == nil {
 			continue
 		}
-		for i := 0; i < c.Rows() && k < rows; i++ {
-			ver := c.IPVersion[i]
-			codes[k] = code(ver, &c.Src[i])
-			codes[rows+k] = code(ver, &c.Dst[i])
-			k++
+		remap := make([]int32, len(c.Addrs))
+		identity := true
+		for i, a := range c.Addrs {
+			code, ok := index[a]
+			if !ok {
+				code = int32(len(names))
+				index[a] = code
+				names = append(names, a.String())
+			}
+			remap[i] = code
+			identity = identity && code == int32(i)
 		}
+		n := min(c.Rows(), rows-k)
+		src, dst := codes[k:k+n], codes[rows+k:rows+k+n]
+		if c.Has("src") {
+			copy(src, c.Src[:n])
+		}
+		if c.Has("dst") {
+			copy(dst, c.Dst[:n])
+		}
+		if !identity {
+			for i := range src {
+				if src[i] >= 0 {
+					src[i] = remap[src[i]]
+				}
+				if dst[i] >= 0 {
+					dst[i] = remap[dst[i]]
+				}
+			}
+		}
+		k += n
 	}
 	return strings.Join(names, "\n"), codes
 }
@@ -392,6 +416,9 @@ func ColumnsExport(job int, name string, addr, size int) (err error) {
 	for _, c := range j.parts {
 		if c == nil || off == size {
 			continue
+		}
+		if !c.Has(name) {
+			return errors.New("InternalError: column " + name + " was not kept")
 		}
 		off += copy(dst[off:], columnBytes(c, name))
 	}
