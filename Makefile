@@ -51,6 +51,7 @@ test: setup build  ## Run all tests: go test and pytest (live tests need root)
 bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=5; BENCH_MARKDOWN=BENCHMARKS.md to update it)
 	bash tools/refenv.sh $(REF_VENV)
 	$(PY) bench/run.py --ref $(REF_VENV)/bin/python --markdown $${BENCH_MARKDOWN:-bench/out/BENCHMARKS.md}
+	$(PY) bench/analysis_bench.py --packets $${BENCH_PACKETS:-1000000} --markdown bench/out/ANALYSIS.md
 
 .PHONY: fuzz
 fuzz: system  ## Fuzz the capture-file reader for FUZZTIME (default 2m)
