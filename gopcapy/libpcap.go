@@ -157,14 +157,6 @@ static void gp_wake(int fd) {
 	if (write(fd, &one, sizeof one) < 0) return; // full: already awake
 }
 
-// gp_sendpacket clears errno first: libpcap appends strerror(errno) to some
-// of its messages ("The number of bytes to be sent must be positive: Success")
-// without setting it, and this thread's errno is not what pcapy would see.
-static int gp_sendpacket(pcap_t *p, const u_char *buf, int size) {
-	errno = 0;
-	return pcap_sendpacket(p, buf, size);
-}
-
 static int gp_compile(pcap_t *p, struct bpf_program *prog, const char *expr,
 		int optimize, bpf_u_int32 netmask) {
 	return pcap_compile(p, prog, expr, optimize, netmask);
@@ -411,12 +403,11 @@ func stats(p pcapT) (recv, drop, ifdrop uint32, err error) {
 }
 
 func sendPacket(p pcapT, data []byte) error {
-	var one [1]byte
-	ptr := &one[0]
-	if len(data) > 0 {
-		ptr = &data[0]
+	if len(data) == 0 {
+		// libpcap's words, without the strerror of a stale errno it appends.
+		return errors.New("The number of bytes to be sent must be positive")
 	}
-	if C.gp_sendpacket(cp(p), (*C.u_char)(unsafe.Pointer(ptr)), C.int(len(data))) < 0 {
+	if C.pcap_sendpacket(cp(p), (*C.u_char)(unsafe.Pointer(&data[0])), C.int(len(data))) < 0 {
 		return errors.New(geterr(p))
 	}
 	return nil
