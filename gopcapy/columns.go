@@ -762,6 +762,14 @@ func ReadFilesColumns(ctx context.Context, paths []string, opt ColumnOptions) ([
 				errs[i] = ctx.Err()
 				return
 			}
+			// A panic here would end the whole program (a Python kernel):
+			// report it as this file's error instead.
+			defer func() {
+				if p := recover(); p != nil {
+					cols[i], errs[i] = nil, fmt.Errorf("gopcapy: panic reading %s: %v", path, p)
+					cancel()
+				}
+			}()
 			cols[i], errs[i] = ReadFileColumns(ctx, path, opt)
 			var re *ReadError
 			if errs[i] != nil && !errors.As(errs[i], &re) {

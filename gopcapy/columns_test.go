@@ -805,3 +805,20 @@ func TestSelectKeepsOnlyTheNamedColumns(t *testing.T) {
 		t.Error("unknown column accepted")
 	}
 }
+
+// FuzzDecodeFields: any bytes, any link type, any wire length: no panic, and
+// nothing decoded from bytes that were not captured.
+func FuzzDecodeFields(f *testing.F) {
+	for _, c := range colCases(f) {
+		f.Add(c.linkType, c.data, len(c.data))
+	}
+	f.Fuzz(func(t *testing.T, linkType int, data []byte, wire int) {
+		got := DecodeFields(linkType, data, wire)
+		if got.IPVersion != 0 && len(data) < 20 {
+			t.Fatalf("IP decoded from %d bytes", len(data))
+		}
+		if got.PayloadLen < -1 || got.Sport < -1 || got.Sport > 65535 {
+			t.Fatalf("%+v", got)
+		}
+	})
+}
