@@ -75,6 +75,18 @@ func (b *Batch) grow(size int) {
 	b.ends = nil
 }
 
+// offsetBefore returns the savefile offset before packet i (after packet
+// i-1), -1 when unknown.
+func (b *Batch) offsetBefore(i int) int64 {
+	switch {
+	case len(b.ends) < b.n:
+		return -1
+	case i == 0:
+		return b.start
+	}
+	return b.ends[i-1]
+}
+
 // span is the packets [from, b.n) of a batch.
 type span struct {
 	b    *Batch
@@ -106,6 +118,13 @@ func (b *Batch) collect(keep func(Pkthdr, []byte) bool, spans ...span) {
 		}
 	}
 	b.used = off
+	// A plain copy of one span keeps its offsets, so a rewind still works.
+	if keep == nil && len(spans) == 1 {
+		s := spans[0]
+		if b.start = s.b.offsetBefore(s.from); b.start >= 0 {
+			b.ends = append([]int64(nil), s.b.ends[s.from:s.from+b.n]...)
+		}
+	}
 }
 
 func putRecord(m []byte, h Pkthdr, off int) {

@@ -55,7 +55,7 @@ func (d *Dumper) WritePacket(h Pkthdr, data []byte) error {
 // WriteBatch writes n packets given in the Batch layout (records, then data).
 // Every record is checked against the buffer before anything is written.
 func (d *Dumper) WriteBatch(buf []byte, n int) error {
-	if n < 0 || n*recordSize > len(buf) {
+	if n < 0 || n > len(buf)/recordSize {
 		return pcapErr("bad record count")
 	}
 	b := Batch{buf: buf, n: n, used: len(buf)}

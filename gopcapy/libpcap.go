@@ -25,6 +25,7 @@ typedef struct {
 	int has;
 	struct pcap_pkthdr hdr;
 	const u_char *data;
+	int64_t start; // savefile offset before it (and before what a filter dropped ahead of it)
 } gp_pending;
 
 static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
@@ -49,10 +50,12 @@ static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
 // records the savefile offset after each packet (see Reader.setFilter).
 static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div,
-		int64_t *pos, uint32_t *used, int *status) {
+		int64_t *start, int64_t *pos, uint32_t *used, int *status) {
 	int n = 0;
 	uint32_t off = data_start;
+	FILE *f = pos ? pcap_file(p) : NULL;
 	*status = 1;
+	if (pos) *start = pend->has ? pend->start : (f ? (int64_t)ftello(f) : -1);
 	while (n < maxn) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
@@ -70,6 +73,9 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 			if (!pend->has) {
 				pend->hdr = *h;
 				pend->data = d;
+				// Where the previous packet ended: a rewind there lets a new
+				// filter see what the old one dropped before this packet.
+				pend->start = pos ? (n > 0 ? pos[n - 1] : *start) : -1;
 				pend->has = 1;
 			}
 			*status = 2;
@@ -77,7 +83,7 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		}
 		memcpy(buf + off, d, h->caplen);
 		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
-		if (pos) pos[n] = (int64_t)ftello(pcap_file(p));
+		if (pos) pos[n] = f ? (int64_t)ftello(f) : -1;
 		off += h->caplen;
 		pend->has = 0;
 		n++;
@@ -216,20 +222,30 @@ func pendingCaplen(p pending) int {
 }
 func clearPending(p pending) { p.has = 0 }
 
+// pendingPacket returns the kept-aside packet's wire length and data (C
+// memory, valid until the next read); ok is false when there is none.
+func pendingPacket(p pending) (wireLen int, data []byte, ok bool) {
+	if p.has == 0 {
+		return 0, nil, false
+	}
+	return int(p.hdr.len), unsafe.Slice((*byte)(unsafe.Pointer(p.data)), int(p.hdr.caplen)), true
+}
+
 // readBatch fills buf (records for maxn packets, then data) and returns the
 // packet count, bytes used and the status that stopped it.
 // pos, when not nil (len >= maxn), receives the savefile offset after each packet.
-func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, pos []int64) (n, used, status int) {
+func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, pos []int64) (n, used, status int, start int64) {
 	var cused C.uint32_t
 	var cstatus C.int
+	var cstart C.int64_t = -1
 	var cpos *C.int64_t
 	if pos != nil {
 		cpos = (*C.int64_t)(unsafe.Pointer(&pos[0]))
 	}
 	dataStart := maxn * recordSize
 	cn := C.gp_read_batch(cp(p), pend, (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(maxn),
-		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), cpos, &cused, &cstatus)
-	return int(cn), int(cused), int(cstatus)
+		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), &cstart, cpos, &cused, &cstatus)
+	return int(cn), int(cused), int(cstatus), int64(cstart)
 }
 
 // tell returns a savefile's read offset, -1 when it has none (stdin, live).

@@ -50,7 +50,8 @@ type Reader struct {
 	mask     uint32
 	wake     int  // eventfd that Close signals to end a live wait; -1 if none
 	actErr   int  // status of a failed Activate, returned again after
-	filtered bool // a filter is installed: libpcap drops packets as it reads
+	readEnd  int64 // savefile offset after the last packet read (-1: unknown)
+	ended    bool  // io.EOF or a read error was returned: nothing more comes
 
 	batch Batch // the last batch read; packets before pos were handed out
 	pos   int
@@ -80,7 +81,7 @@ func OpenOfflinePrecision(path string, prec Precision) (*Reader, error) {
 }
 
 func newReader(p pcapT, closeFn func(), prec Precision, handleNano bool) *Reader {
-	r := &Reader{p: p, closeFn: closeFn, pend: newPending(), prec: prec, fracDiv: 1, wake: -1}
+	r := &Reader{p: p, closeFn: closeFn, pend: newPending(), prec: prec, fracDiv: 1, wake: -1, readEnd: tell(p)}
 	r.setHandlePrecision(handleNano)
 	return r
 }
@@ -127,7 +128,10 @@ func (r *Reader) Close() {
 // Closed reports whether Close was called.
 func (r *Reader) Closed() bool { return r.closed.Load() }
 
-// ReadBatch reads up to max packets into b. A live capture waits up to wait
+// MaxBatch is the most packets one ReadBatch returns.
+const MaxBatch = 1 << 16
+
+// ReadBatch reads up to max packets (at most MaxBatch) into b. A live capture waits up to wait
 // for the first packet, then returns ErrTimeout. At the end of a file it
 // returns io.EOF, on every later call too. A read error is returned after the
 // packets read before it were delivered.
@@ -136,9 +140,7 @@ func (r *Reader) ReadBatch(b *Batch, maxN int, wait time.Duration) (int, error) 
 		return 0, err
 	}
 	defer r.mu.Unlock()
-	if maxN <= 0 {
-		maxN = 1
-	}
+	maxN = min(max(maxN, 1), MaxBatch) // the buffer holds maxN records
 	if r.pos < r.batch.n { // packets left over (Next, or a refilter)
 		end := r.batch.n
 		r.batch.n = min(end, r.pos+maxN)
@@ -153,31 +155,36 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 	b.n, b.used = 0, 0
 	if r.readErr != nil {
 		err := r.readErr
-		r.readErr, r.eof = nil, true
+		r.readErr, r.eof, r.ended = nil, true, true
 		return 0, err
 	}
 	if r.eof || !r.active {
+		r.ended = r.eof
 		return 0, io.EOF
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		need := maxN*recordSize + 2*max(snapshot(r.p), pendingCaplen(r.pend), 65536)
+		// Not the snapshot length: a file may claim gigabytes; bigger packets
+		// grow the buffer below.
+		need := maxN*recordSize + 2*max(pendingCaplen(r.pend), 65536)
 		if len(b.buf) < need {
 			b.buf = make([]byte, max(need, 1<<20))
 		}
 		var ends []int64
-		b.start = -1
-		if r.filtered && !r.live {
-			b.start = tell(r.p)
-			if b.start >= 0 {
-				if cap(b.ends) < maxN {
-					b.ends = make([]int64, maxN)
-				}
-				ends = b.ends[:maxN]
+		if !r.live {
+			if cap(b.ends) < maxN {
+				b.ends = make([]int64, maxN)
 			}
+			ends = b.ends[:maxN]
 		}
-		n, used, status := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv, ends)
-		b.n, b.used, b.ends = n, used, ends
+		n, used, status, start := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv, ends)
+		b.n, b.used, b.start, b.ends = n, used, start, ends
+		if start < 0 {
+			b.ends = nil
+		}
+		if n > 0 {
+			r.readEnd = b.offsetBefore(n)
+		}
 		switch status {
 		case readEOF:
 			r.eof = true
@@ -342,13 +349,14 @@ func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
 	if err := setFilter(r.p, insns); err != nil {
 		return pcapErr(err.Error())
 	}
-	wasFiltered := r.filtered
-	r.filtered = true
-	if wasFiltered && r.rewind(b, unconsumed) {
+	if r.rewind(b, unconsumed) {
 		return nil
 	}
-	// Nothing was dropped while reading ahead: filtering what is held is exact.
-	// The caller's unused packets come before the reader's leftovers.
+	// Not seekable (stdin, live): filter what is held, the kept-aside packet
+	// too. The caller's unused packets come before the reader's leftovers.
+	if wire, data, ok := pendingPacket(r.pend); ok && bpfFilter(insns, data, wire) == 0 {
+		clearPending(r.pend)
+	}
 	spans := []span{{&r.batch, r.pos}}
 	if b != nil && unconsumed > 0 {
 		spans = []span{{b, max(0, b.n-unconsumed)}, {&r.batch, r.pos}}
@@ -361,29 +369,29 @@ func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
 	return nil
 }
 
-// rewind moves a savefile back to the first packet not yet handed out, so
-// the new filter sees the packets the old one dropped while reading ahead.
-// It returns false when that is impossible (stdin, live capture, no offsets).
+// rewind moves a savefile back to just after the last packet handed out, so
+// the new filter judges every later packet: those held, the one kept aside,
+// and those the old filter dropped while reading ahead. It returns false when
+// that is impossible (stdin, live capture).
 func (r *Reader) rewind(b *Batch, unconsumed int) bool {
-	src, first := &r.batch, r.pos
-	if b != nil && unconsumed > 0 {
-		src, first = b, max(0, b.n-unconsumed)
-	}
-	if first >= src.n {
-		return true // nothing held: the reader is where it should be
-	}
-	if src.start < 0 || len(src.ends) < src.n {
+	if r.live {
 		return false
 	}
-	off := src.start
-	if first > 0 {
-		off = src.ends[first-1]
+	if r.ended {
+		return true // the caller saw the end; a new filter does not reopen it
 	}
-	if !seek(r.p, off) {
+	off := r.readEnd // every packet read was handed out
+	switch {
+	case b != nil && unconsumed > 0 && b.n > 0:
+		off = b.offsetBefore(max(0, b.n-unconsumed))
+	case r.pos < r.batch.n:
+		off = r.batch.offsetBefore(r.pos)
+	}
+	if off < 0 || !seek(r.p, off) {
 		return false
 	}
 	clearPending(r.pend)
-	r.batch.n, r.pos = 0, 0
+	r.batch.n, r.pos, r.readEnd = 0, 0, off
 	r.eof, r.readErr = false, nil
 	return true
 }
