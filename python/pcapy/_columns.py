@@ -64,7 +64,7 @@ _DOC_ARGS = """
         filter: a BPF filter expression: only matching packets become rows.
             On a Reader it is set with ``reader.setfilter``.
         fields: the columns to return, in this order (default: all).
-        count: at most this many rows (``-1``: all).
+        count: at most this many rows (``0`` or less: all, as in ``loop``).
         progress: show a progress bar (bytes of the files read) on stderr,
             or as a cell output in a notebook.
         on_error: what a capture damaged midway does: ``"raise"`` raises
@@ -170,6 +170,7 @@ def _read(np: Any, source: Source, filter: Optional[str], fields: Optional[Itera
     names = _field_names(fields)
     if isinstance(count, bool) or not isinstance(count, int):
         raise TypeError(f"count must be an int, not {type(count).__name__}")
+    count = max(count, 0)  # 0: all, as Go takes it
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
     if isinstance(source, Reader):
@@ -280,8 +281,8 @@ def _reader_job(reader: Reader, filter: Optional[str], count: int,  # noqa: A002
             rows = n
         budget = reader._wait_budget_ms()  # None: wait forever, 0: never
         deadline = None if budget is None else time.monotonic() + budget / 1000
-        while count < 0 or rows < count:
-            want = _CHUNK if count < 0 else min(_CHUNK, count - rows)
+        while not count or rows < count:
+            want = min(_CHUNK, count - rows) if count else _CHUNK
             wait = 0
             if reader._live:
                 left = _WAIT_MS if deadline is None else (deadline - time.monotonic()) * 1000
@@ -324,7 +325,7 @@ def _held_packets(reader: Reader, count: int) -> list:
         from operator import length_hint
 
         held = length_hint(reader._it)
-    if count >= 0:
+    if count:
         held = min(held, count)
     return [reader.next() for _ in range(held)]
 

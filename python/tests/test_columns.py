@@ -294,6 +294,7 @@ def test_fields_count_and_filter(tmp_path: Path) -> None:
     cols = pcapy.read_columns(path, "udp", fields=["ts", "proto"])
     assert cols["ts"].tolist() == [want["ts"][i] for i in udp] and set(cols["proto"].tolist()) == {17}
     assert len(pcapy.read_dataframe(path, "udp", count=10)) == 10
+    assert len(pcapy.read_columns(path, count=0)["ts"]) == len(pcapy.read_columns(path, count=-5)["ts"]) == 2000
     empty = pcapy.read_dataframe(path, "port 1")
     assert len(empty) == 0 and list(empty.columns) == COLUMNS
 
