@@ -10,12 +10,6 @@ package pybridge
 // Go formats (ColumnsAddresses), so Python builds strings or categoricals
 // from a few hundred names instead of formatting a million.
 
-/*
-#include <stdint.h>
-static unsigned char *gp_column_addr(uintptr_t a) { return (unsigned char *)a; }
-*/
-import "C"
-
 import (
 	"context"
 	"encoding/binary"
@@ -399,7 +393,7 @@ func ColumnsExport(job int, name string, addr, size int) (err error) {
 	if j.rows == 0 {
 		return nil
 	}
-	dst := unsafe.Slice((*byte)(unsafe.Pointer(C.gp_column_addr(C.uintptr_t(addr)))), size)
+	dst := pyMemory(addr, size)
 	switch name {
 	case "src", "dst":
 		if len(j.codes) != 2*j.rows {
