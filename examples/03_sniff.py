@@ -1,4 +1,4 @@
-"""Sniff a network interface: one line per packet, a summary on Ctrl-C.
+"""Sniff a network interface: one line per packet, a summary on Ctrl-C (or SIGTERM).
 
 usage: python examples/03_sniff.py [INTERFACE [FILTER]] [--count N] [--snaplen N] [--quiet]
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import collections
 import ipaddress
+import signal
 import sys
 import time
 
@@ -22,25 +23,38 @@ import pcapy
 
 ETH_IPV4, ETH_IPV6, ETH_ARP, ETH_VLAN = 0x0800, 0x86DD, 0x0806, 0x8100
 PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
+ETHER_NAMES: dict[int, str] = {}  # "ether 0x88b5", made once per EtherType
 
 
-def describe(frame: bytes) -> tuple[str, str]:
-    """Return (protocol, 'source > destination') of an Ethernet frame."""
+def describe(frame: bytes, flow: bool = True) -> tuple[str, str]:
+    """Return (protocol, 'source > destination') of an Ethernet frame; the
+    second is '' unless flow (formatting addresses costs more than the rest)."""
     ethertype, offset = int.from_bytes(frame[12:14], "big"), 14
     while ethertype == ETH_VLAN and len(frame) >= offset + 4:
         ethertype, offset = int.from_bytes(frame[offset + 2:offset + 4], "big"), offset + 4
-    packet = frame[offset:]
-    if ethertype == ETH_IPV4 and len(packet) >= 20:
-        proto, header = packet[9], (packet[0] & 0x0F) * 4
+    if ethertype == ETH_IPV4 and len(frame) >= offset + 20:
+        proto = frame[offset + 9]
+        name = PROTOCOLS.get(proto, f"IP/{proto}")
+        if not flow:
+            return name, ""
+        packet = frame[offset:]
         src, dst = ipaddress.IPv4Address(packet[12:16]), ipaddress.IPv4Address(packet[16:20])
-        return _ports(PROTOCOLS.get(proto, f"IP/{proto}"), proto, packet[header:], str(src), str(dst))
-    if ethertype == ETH_IPV6 and len(packet) >= 40:
-        proto = packet[6]
+        return _ports(name, proto, packet[(packet[0] & 0x0F) * 4:], str(src), str(dst))
+    if ethertype == ETH_IPV6 and len(frame) >= offset + 40:
+        proto = frame[offset + 6]
+        name = PROTOCOLS.get(proto, f"IPv6/{proto}")
+        if not flow:
+            return name, ""
+        packet = frame[offset:]
         src, dst = ipaddress.IPv6Address(packet[8:24]), ipaddress.IPv6Address(packet[24:40])
-        return _ports(PROTOCOLS.get(proto, f"IPv6/{proto}"), proto, packet[40:], str(src), str(dst))
-    if ethertype == ETH_ARP and len(packet) >= 28:
+        return _ports(name, proto, packet[40:], str(src), str(dst))
+    if ethertype == ETH_ARP and len(frame) >= offset + 28:
+        if not flow:
+            return "ARP", ""
+        packet = frame[offset:]
         return "ARP", f"{ipaddress.IPv4Address(packet[14:18])} > {ipaddress.IPv4Address(packet[24:28])}"
-    return f"ether 0x{ethertype:04x}", f"{_mac(frame[6:12])} > {_mac(frame[0:6])}"
+    name = ETHER_NAMES.get(ethertype) or ETHER_NAMES.setdefault(ethertype, f"ether 0x{ethertype:04x}")
+    return name, f"{_mac(frame[6:12])} > {_mac(frame[0:6])}" if flow else ""
 
 
 def _ports(name: str, proto: int, l4: bytes, src: str, dst: str) -> tuple[str, str]:
@@ -66,7 +80,7 @@ class Sniffer:
         self.packets += 1
         self.bytes += hdr.getlen()
         if self.linktype == pcapy.DLT_EN10MB:
-            proto, flow = describe(data)
+            proto, flow = describe(data, not self.quiet)
         else:
             proto, flow = f"linktype {self.linktype}", ""
         self.protocols[proto] += 1
@@ -82,6 +96,11 @@ class Sniffer:
                  f"{if_dropped} dropped by interface"]
         lines += [f"  {name:<12} {n:>9}" for name, n in self.protocols.most_common()]
         return "\n".join(lines)
+
+
+def stop(signum: int, frame: object) -> None:
+    """SIGTERM ends the capture like Ctrl-C (kill, process managers)."""
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"listening on {device}, link-type {reader.datalink()}"
           + (f", filter {args.filter!r}" if args.filter else "") + " (Ctrl-C to stop)",
           file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, stop)
     try:
         reader.loop(args.count, sniffer)
     except KeyboardInterrupt:

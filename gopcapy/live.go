@@ -35,27 +35,39 @@ func Create(device string) (*Reader, error) {
 	}
 	r := newReader(cptrOf(h), h.CleanUp, Micro, false)
 	r.live, r.device = true, device
-	setTimeout(r.p, bufferTimeoutMs(0)) // libpcap's default, 0, never delivers on fast links
+	setTimeout(r.p, bufferTimeoutMs(0)) // libpcap's default, 0, never delivers on fast links (see bufferTimeout)
 	return r, nil
 }
 
-// maxBufferTimeout bounds libpcap's packet buffer timeout, whatever the read
-// timeout. On Linux (TPACKET_V3) captured packets become readable only when
-// the kernel retires a block: when it is full or when this timeout expires.
-// libpcap uses the read timeout for both, so with pcapy's usual to_ms=1000 a
-// packet reached the program up to a second late, and with to_ms=0 the kernel
-// picks its own block timeout, which is 0 (never) on links of 10 Gb/s and
-// more: a quiet veth or 10G interface then delivered nothing at all until a
-// block of packets filled. Here the read timeout (how long Next and Dispatch
-// wait) is kept by the Reader, and libpcap only ever gets at most this.
-const maxBufferTimeout = 10 * time.Millisecond
+// libpcap's packet buffer timeout, the block timeout of Linux TPACKET_V3:
+// captured packets become readable only when the kernel retires a block, when
+// it is full or when this timeout expires. libpcap uses the read timeout for
+// it, which pcapy users meet in two ways:
+//
+//   - to_ms=0 (wait forever) lets the kernel pick the block timeout, and it
+//     picks 0, never, on links of 10 Gb/s and more (veth included): a quiet
+//     interface delivered nothing at all until 8 blocks of packets had come.
+//     Here such handles get forBlockingReads, about what the kernel picks for
+//     1 Gb/s links.
+//   - to_ms=1000 (a common choice) delivers packets up to a second late. Here
+//     the block timeout is at most maxBufferTimeout; the read timeout (how long
+//     Next and Dispatch wait) stays to_ms, kept by the Reader.
+//
+// The bound is not lower because a block retired by its timeout is only partly
+// filled, and libpcap's default ring has 8 blocks: at low packet rates it holds
+// 8 block timeouts of traffic, what a program busy elsewhere may take later
+// without losing packets (800 ms here, 8 s with pcapy's to_ms=1000).
+const (
+	maxBufferTimeout = 100 * time.Millisecond
+	forBlockingReads = 10 * time.Millisecond
+)
 
 // bufferTimeout is the packet buffer timeout libpcap gets for a read timeout.
 func bufferTimeout(timeout time.Duration) time.Duration {
-	if timeout <= 0 || timeout > maxBufferTimeout {
-		return maxBufferTimeout
+	if timeout <= 0 {
+		return forBlockingReads
 	}
-	return timeout
+	return min(timeout, maxBufferTimeout)
 }
 
 func bufferTimeoutMs(ms int) int {

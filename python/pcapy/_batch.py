@@ -64,9 +64,15 @@ def read_pairs(handle: int, buf: Buffer, max_n: int, header: Callable[[tuple], P
     """Read up to max_n packets of a file: an iterator of their (Pkthdr, bytes)
     pairs and one whose length_hint() is how many are left; None at the end."""
     n = call(go.pybridge_ReadInto, handle, max_n, 0, buf.addr, buf.size)
-    if n <= 0:
-        if n >= -1:
-            return None
+    if n in (0, -1):
+        return None
+    return buffer_pairs(handle, buf, n, header)
+
+
+def buffer_pairs(handle: int, buf: Buffer, n: int, header: Callable[[tuple], Pkthdr]) -> tuple[Iterator, Iterator]:
+    """The pairs of a ReadInto that returned n (not 0 or -1), as read_pairs
+    gives them: n packets in buf, or for n < -1, -n-1 packets in Go memory."""
+    if n < 0:
         it = iter(batch_pairs(batch_blob(handle), -n - 1, header))  # did not fit: in Go memory
         return it, it
     view = buf.view

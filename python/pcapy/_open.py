@@ -45,8 +45,9 @@ def open_live(device: str, snaplen: int, promisc: int, to_ms: int) -> Reader:
         promisc: non-zero for promiscuous mode.
         to_ms: read timeout in milliseconds: next() returns (None, b'') and
             dispatch() returns 0 when it expires with no packet; 0 waits
-            forever; negative means non-blocking mode (as in libpcap). Packets
-            are delivered within about 10 ms of arrival whatever to_ms is.
+            forever; negative means non-blocking mode (as in libpcap). A
+            packet is delivered at most min(to_ms, 100) ms after it arrived
+            (10 ms with to_ms=0), where libpcap on Linux takes to_ms.
 
     Raises:
         PcapError: libpcap cannot open the device (its message).

@@ -146,24 +146,31 @@ class Reader:
             max_n = 1 if self._select else BATCH
         if not self._live:
             n = _batch.read_batch(self._h, max_n, 0)
-        else:
-            n = self._read_live(wait_ms, max_n)
-        if n <= 0:
+            if n <= 0:
+                return False
+            self._it = iter(_batch.batch_pairs(_batch.batch_blob(self._h), n, self._header))
+            return True
+        buf = self._buf
+        if buf is None:
+            buf = self._buf = _batch.Buffer()
+        n = self._read_live(wait_ms, min(max_n, _batch.MAX_BATCH), buf)
+        if n in (0, -1):
             return False
-        pairs = _batch.batch_pairs(_batch.batch_blob(self._h), n, self._header)
+        got = _batch.buffer_pairs(self._h, buf, n, self._header)
         if self._closed:  # by another thread, during the read
             raise ValueError("pcap is closed")
-        self._it = iter(pairs)
+        self._it, self._left = got
         return True
 
-    def _read_live(self, wait_ms: Optional[float], max_n: int) -> int:
-        """Read up to max_n packets from a device into Go's batch, waiting up
-        to wait_ms (None: forever) in slices; the count, or -1 on timeout."""
+    def _read_live(self, wait_ms: Optional[float], max_n: int, buf: _batch.Buffer) -> int:
+        """Read up to max_n packets from a device into buf, waiting up to
+        wait_ms (None: forever) in slices; ReadInto's result: the count, -1 on
+        timeout, 0 when nothing can come."""
         deadline = None if wait_ms is None else time.monotonic() + wait_ms / 1000
         while True:
             left = WAIT_SLICE_MS if deadline is None else (deadline - time.monotonic()) * 1000
             slice_ms = int(max(0, min(left, WAIT_SLICE_MS)))
-            n = _batch.read_batch(self._h, max_n, slice_ms)
+            n = call(go.pybridge_ReadInto, self._h, max_n, slice_ms, buf.addr, buf.size)
             if n == 0 and wait_ms is None:
                 # Waiting forever (loop, iteration) for packets that cannot come.
                 if not self._active:
@@ -217,7 +224,7 @@ class Reader:
                 raise PcapError("This handle hasn't been activated yet")
             # No more packets than asked for leave libpcap (pcapy leaves the rest there).
             want = min(cnt, BATCH) if cnt > 0 else BATCH
-            if not length_hint(self._it) and not self._fill(self._wait_budget_ms(), want):
+            if not self._pending() and not self._fill(self._wait_budget_ms(), want):
                 return 0
             return self._handle(cnt, callback)
         done = 0

@@ -237,3 +237,70 @@ def collect(reader, n: int, timeout_s: float = 10.0) -> list:
         if hdr is not None:
             out.append((hdr, data))
     return out
+
+
+def measure_rate(rate: int, count: int, size: int) -> int:
+    """Send count frames at rate pps with examples/04_send.py in namespace b
+    while examples/03_sniff.py --quiet captures them in namespace a; print
+    both reports (the sniffer's ends with stats(): received and dropped)."""
+    import signal
+    import time
+
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
+    link = Link.create()
+    try:
+        sniffer = subprocess.Popen(
+            link.exec_a(sys.executable, os.path.join(examples, "03_sniff.py"), link.dev_a,
+                        f"ether proto {ETH_TEST:#x}", "--quiet"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sniffer.stderr.readline()  # listening
+        sent = subprocess.run(
+            link.exec_b(sys.executable, os.path.join(examples, "04_send.py"), link.dev_b,
+                        "--count", str(count), "--size", str(size), "--rate", str(rate),
+                        "--dst", _mac(link.mac_a)),
+            capture_output=True, text=True)
+        time.sleep(0.5)
+        sniffer.send_signal(signal.SIGINT)
+        out, err = sniffer.communicate(timeout=30)
+        print(sent.stdout + sent.stderr + out + err, end="")
+        return sent.returncode or sniffer.returncode
+    finally:
+        link.remove()
+
+
+def main(argv: list[str]) -> int:
+    """usage: python netns.py create | remove NAME | rate PPS [COUNT [SIZE]]
+
+    create: make a Link for manual experiments and print it as JSON (it lives
+    until `remove`, or until a test run removes it as stale); remove: delete
+    the namespaces NAMEa and NAMEb; rate: measure capture at PPS packets per
+    second (see measure_rate)."""
+    import json
+
+    if argv[1:2] == ["rate"] and 3 <= len(argv) <= 5:
+        reason = can_run()
+        if reason:
+            print(reason, file=sys.stderr)
+            return 1
+        numbers = [int(a) for a in argv[2:]] + [100_000, 60][len(argv) - 3:]
+        return measure_rate(*numbers[:3])
+
+    if argv[1:2] == ["create"] and len(argv) == 2:
+        reason = can_run()
+        if reason:
+            print(reason, file=sys.stderr)
+            return 1
+        link = Link.create()
+        fields = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in vars(link).items()}
+        print(json.dumps(fields | {"network": link.network, "netmask": link.netmask}))
+        return 0
+    if argv[1:2] == ["remove"] and len(argv) == 3:
+        for ns in (argv[2] + "a", argv[2] + "b"):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        return 0
+    print(main.__doc__.split("\n\n")[0], file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

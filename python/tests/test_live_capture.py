@@ -4,6 +4,7 @@ byte for byte and in order; snaplen, filters, direction, stats, net/mask."""
 from __future__ import annotations
 
 import socket
+import struct
 import time
 
 import pytest
@@ -115,3 +116,16 @@ def test_dispatch_and_loop_take_only_the_packets_asked_for(link: Link) -> None:
     assert cap.dispatch(-1, lambda h, d: seen.append(seq_of(d))) == 2
     assert seen == list(range(10))
     assert cap.dispatch(-1, lambda h, d: seen.append(-1)) == 0  # after to_ms: nothing came
+
+
+def test_next_batch_returns_the_frames_in_pcapy_ngs_layout(link: Link) -> None:
+    cap = open_a(link)
+    sent = [frame(link.mac_a, link.mac_b, i, 60 + i) for i in range(10)]
+    tx = sender_b(link)
+    for f in sent:
+        tx.sendpacket(f)
+    time.sleep(0.2)
+    data, meta = cap.next_batch(5000)  # more than one Go read holds
+    records = list(struct.iter_unpack("=IIII", meta))
+    assert [data[off:off + caplen] for _, _, off, caplen in records] == sent
+    assert cap.next_batch(0) == (b"", b"")  # to_ms passed with nothing
