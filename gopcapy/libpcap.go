@@ -150,11 +150,12 @@ static char *gp_file_buffer(pcap_t *p, size_t size) {
 }
 
 // gp_wait_readable waits up to ms for fd to become readable or for wake (an
-// eventfd, or -1) to be signalled; 1 when fd is readable.
+// eventfd, or -1) to be signalled; 1 when fd is readable, -1 when a signal
+// interrupted the wait, else 0.
 static int gp_wait_readable(int fd, int wake, int ms) {
 	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = wake, .events = POLLIN } };
 	int r = poll(pfd, 2, ms);
-	if (r < 0 && errno == EINTR) return 0;
+	if (r < 0) return errno == EINTR ? -1 : 0;
 	return r > 0 && (pfd[0].revents & POLLIN) ? 1 : 0;
 }
 
@@ -375,9 +376,11 @@ func getNonblock(p pcapT) (bool, error) {
 func selectableFd(p pcapT) int { return int(C.pcap_get_selectable_fd(cp(p))) }
 
 // waitReadable polls fd for up to ms milliseconds, or until wake (an eventfd
-// from newWakeFd, or -1) is signalled; true when fd is readable.
-func waitReadable(fd, wake, ms int) bool {
-	return C.gp_wait_readable(C.int(fd), C.int(wake), C.int(ms)) > 0
+// from newWakeFd, or -1) is signalled or a signal arrives; interrupted tells
+// the last: the caller (Python: Ctrl-C) should get control back at once.
+func waitReadable(fd, wake, ms int) (readable, interrupted bool) {
+	r := C.gp_wait_readable(C.int(fd), C.int(wake), C.int(ms))
+	return r > 0, r < 0
 }
 
 // newWakeFd returns an eventfd for wakeUp, or -1 if none can be made (then a

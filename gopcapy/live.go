@@ -177,6 +177,16 @@ func (r *Reader) Activated() bool {
 // statusActivated is libpcap's PCAP_ERROR_ACTIVATED.
 const statusActivated = -4
 
+// StopOnSignal makes a live wait that a signal interrupts return ErrTimeout
+// at once, so that the caller can handle the signal and read again: an
+// interpreter runs its Ctrl-C handler only when the call returns. Without it,
+// the wait goes on to its end.
+func (r *Reader) StopOnSignal(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sigStop = on
+}
+
 // Timeout returns the read timeout (0: wait forever; negative: non-blocking).
 func (r *Reader) Timeout() time.Duration {
 	r.mu.Lock()

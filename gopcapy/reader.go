@@ -48,8 +48,9 @@ type Reader struct {
 	readErr  error // delivered after the packets read before it
 	net      uint32
 	mask     uint32
-	wake     int  // eventfd that Close signals to end a live wait; -1 if none
-	actErr   int  // status of a failed Activate, returned again after
+	wake     int   // eventfd that Close signals to end a live wait; -1 if none
+	actErr   int   // status of a failed Activate, returned again after
+	sigStop  bool  // a signal ends a live wait (StopOnSignal)
 	readEnd  int64 // savefile offset after the last packet read (-1: unknown)
 	ended    bool  // io.EOF or a read error was returned: nothing more comes
 
@@ -141,7 +142,7 @@ func (r *Reader) ReadBatch(b *Batch, maxN int, wait time.Duration) (int, error) 
 	}
 	defer r.mu.Unlock()
 	maxN = min(max(maxN, 1), MaxBatch) // the buffer holds maxN records
-	if r.pos < r.batch.n { // packets left over (Next, or a refilter)
+	if r.pos < r.batch.n {             // packets left over (Next, or a refilter)
 		end := r.batch.n
 		r.batch.n = min(end, r.pos+maxN)
 		b.collect(nil, span{&r.batch, r.pos})
@@ -210,7 +211,10 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 		if r.nonblock || left <= 0 {
 			return 0, ErrTimeout
 		}
-		waitReadable(selectableFd(r.p), r.wake, int(min(left, 100*time.Millisecond)/time.Millisecond)+1)
+		ms := int(min(left, 100*time.Millisecond)/time.Millisecond) + 1
+		if _, interrupted := waitReadable(selectableFd(r.p), r.wake, ms); interrupted && r.sigStop {
+			return 0, ErrTimeout
+		}
 	}
 }
 

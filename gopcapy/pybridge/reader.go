@@ -31,6 +31,7 @@ func OpenLive(device string, snaplen, promisc, toMs int) (h int, err error) {
 	if err != nil {
 		return 0, kinded(err)
 	}
+	r.StopOnSignal(true) // Python runs a Ctrl-C handler only between calls
 	return readers.add(&reader{r: r}), nil
 }
 
@@ -41,6 +42,7 @@ func Create(device string) (h int, err error) {
 	if err != nil {
 		return 0, kinded(err)
 	}
+	r.StopOnSignal(true)
 	return readers.add(&reader{r: r}), nil
 }
 

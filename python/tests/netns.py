@@ -23,9 +23,11 @@ import ctypes
 import itertools
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -45,13 +47,19 @@ def can_run() -> str | None:
         return "live capture tests need root (network namespaces, raw sockets)"
     if not sys.platform.startswith("linux"):
         return "live capture tests need Linux network namespaces"
-    if not os.path.exists("/usr/sbin/ip") and not os.path.exists("/sbin/ip"):
+    if not shutil.which("ip"):
         return "live capture tests need iproute2 (`ip`): run `make system`"
     return None
 
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+
+def _link_flags(ns: str, dev: str) -> str:
+    out = subprocess.run(["ip", "-n", ns, "-o", "link", "show", "dev", dev],
+                         capture_output=True, text=True).stdout
+    return out.split("<", 1)[-1].split(">", 1)[0]
 
 
 def _setns(fd: int) -> None:
@@ -120,8 +128,13 @@ class Link:
         for ns in (self.ns_a, self.ns_b):
             _ip("netns", "add", ns)
             # No IPv6: no router solicitations, MLD reports or DAD on the link.
-            _ip("netns", "exec", ns, "sysctl", "-qw",
-                "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+            # (/proc/sys/net shows the namespace of the thread that opens it.)
+            with inside(ns):
+                for conf in ("all", "default"):
+                    path = f"/proc/sys/net/ipv6/conf/{conf}/disable_ipv6"
+                    if os.path.exists(path):
+                        with open(path, "w") as f:
+                            f.write("1")
             _ip("-n", ns, "link", "set", "lo", "up")
         _ip("link", "add", self.dev_a, "netns", self.ns_a, "address", _mac(self.mac_a),
             "type", "veth", "peer", "name", self.dev_b, "netns", self.ns_b,
@@ -129,6 +142,12 @@ class Link:
         for ns, dev, ip in ((self.ns_a, self.dev_a, self.ip_a), (self.ns_b, self.dev_b, self.ip_b)):
             _ip("-n", ns, "addr", "add", f"{ip}/{self.prefixlen}", "brd", "+", "dev", dev)
             _ip("-n", ns, "link", "set", dev, "up")
+        # The carrier comes up a moment later; until then libpcap lists the
+        # device after "any" (not running), and frames sent are dropped.
+        for ns, dev in ((self.ns_a, self.dev_a), (self.ns_b, self.dev_b)):
+            deadline = time.monotonic() + 5
+            while "LOWER_UP" not in _link_flags(ns, dev) and time.monotonic() < deadline:
+                time.sleep(0.005)
 
     def remove(self) -> None:
         """Delete both namespaces (and so the veth pair); never raises."""
@@ -228,8 +247,6 @@ def sender_b(link: Link):
 
 def collect(reader, n: int, timeout_s: float = 10.0) -> list:
     """Up to n packets from reader.next(), giving up after timeout_s."""
-    import time
-
     out: list = []
     deadline = time.monotonic() + timeout_s
     while len(out) < n and time.monotonic() < deadline:
@@ -244,7 +261,6 @@ def measure_rate(rate: int, count: int, size: int) -> int:
     while examples/03_sniff.py --quiet captures them in namespace a; print
     both reports (the sniffer's ends with stats(): received and dropped)."""
     import signal
-    import time
 
     examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
     link = Link.create()

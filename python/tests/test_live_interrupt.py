@@ -61,6 +61,8 @@ def test_ctrl_c_interrupts_a_wait_on_a_quiet_interface(link: Link, how: str, to_
             assert child.wait(10) == 0
         finally:
             child.kill()
+    print(f"SIGINT during {how}() with to_ms={to_ms}: KeyboardInterrupt after "
+          + ", ".join(f"{1000 * t:.1f}" for t in latencies) + " ms")  # shown by pytest -s
     assert max(latencies) < SIGINT_BOUND, latencies
 
 
@@ -77,6 +79,7 @@ def test_close_from_another_thread_ends_reads_cleanly(link: Link) -> None:
 
     rng = random.Random(1)
     outcomes: dict[str, int] = {}
+    slowest = 0.0
     sender = None
     try:
         for trial in range(100):
@@ -107,7 +110,8 @@ def test_close_from_another_thread_ends_reads_cleanly(link: Link) -> None:
             cap.close()
             reader.join(2)
             assert not reader.is_alive(), f"trial {trial}: {how} still running after close()"
-            assert time.monotonic() - closed < 1.0
+            slowest = max(slowest, time.monotonic() - closed)
+            assert slowest < 1.0
             assert result and result[0] in ("ValueError", "PcapError", "returned"), result
             outcomes[result[0]] = outcomes.get(result[0], 0) + 1
     finally:
@@ -115,6 +119,7 @@ def test_close_from_another_thread_ends_reads_cleanly(link: Link) -> None:
         if sender:
             sender.join()
     assert sum(outcomes.values()) == 100
+    print(f"close() from another thread, 100 trials: {outcomes}, slowest end {1000 * slowest:.1f} ms")
 
 
 def test_two_readers_in_two_threads_capture_at_the_same_time(link: Link) -> None:
