@@ -52,9 +52,10 @@ class Buffer:
     the previous read were all handed out (their headers are made from it).
     """
 
-    __slots__ = ("mem", "view", "addr", "size")
+    __slots__ = ("mem", "view", "addr", "size", "max_n", "data_bytes")
 
     def __init__(self, max_n: int = MAX_BATCH, data_bytes: int = DATA_BYTES) -> None:
+        self.max_n, self.data_bytes = max_n, data_bytes
         # Go keeps 8 bytes per packet and 48 more at the end for the format
         # and its results (formatReserve in pybuffer.go).
         self.size = max_n * (RECORD_SIZE + 8) + data_bytes + 48
@@ -94,6 +95,21 @@ def _data_format(view: memoryview, n: int) -> bytes:
     (start,) = _START.unpack_from(view)
     caplens = (b"%ds" % rec[2] for rec in _HEADER.iter_unpack(view[: n * RECORD_SIZE]))
     return b"%dx" % start + b"".join(caplens)
+
+
+# next_batch(max_n) reads max_n packets in one Go call when they fit: its
+# buffer holds max_n packets of ~1600 bytes (a reader keeps the largest it
+# needed), within these bounds; bigger batches take several calls.
+NG_MAX_BATCH = 8192
+NG_MAX_BYTES = 16 << 20
+
+
+def ng_buffer(buf: Optional[Buffer], max_n: int) -> Buffer:
+    """A buffer for next_batch(max_n): buf if it is big enough, else a new one."""
+    max_n = min(max_n, NG_MAX_BATCH)
+    if buf is not None and buf.max_n >= max_n:
+        return buf
+    return Buffer(max_n, min(max(max_n * 1600, DATA_BYTES), NG_MAX_BYTES))
 
 
 def read_ng(handle: int, buf: Buffer, max_n: int, nano: bool, base: int = 0) -> Optional[tuple[bytes, bytes, int]]:

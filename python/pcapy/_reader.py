@@ -99,8 +99,9 @@ class Reader:
             return next(self._it)
         return _EOF
 
-    # The buffer Go reads a file's packets into, made on the first read.
+    # The buffers Go reads a file's packets into, made on the first read.
     _buf: Optional[_batch.Buffer] = None
+    _ngbuf: Optional[_batch.Buffer] = None  # next_batch's, sized for its max_n
     # A file's batches are lazy iterators (see _batch.read_pairs) without a
     # length: _left, the batch's record iterator, has it.
     _left: Iterator[tuple] = iter(())
@@ -269,10 +270,8 @@ class Reader:
         if self._error is not None:
             err, self._error = self._error, None
             raise err
-        buf = self._buf
-        if buf is None:
-            buf = self._buf = _batch.Buffer()
-        got = _batch.read_ng(self._h, buf, min(max_n, _batch.MAX_BATCH), self._nano)
+        buf = self._ngbuf = _batch.ng_buffer(self._ngbuf, max_n)
+        got = _batch.read_ng(self._h, buf, min(max_n, buf.max_n), self._nano)
         if got is None:
             return b"", b""
         data, meta, n = got
@@ -282,7 +281,7 @@ class Reader:
         size = len(data)
         while n < max_n:
             try:
-                got = _batch.read_ng(self._h, buf, min(max_n - n, _batch.MAX_BATCH), self._nano, size)
+                got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), self._nano, size)
             except PcapError as err:  # the packets before the damage first
                 self._error = err
                 break
