@@ -147,9 +147,13 @@ returns after one batch or when the timeout expires. A negative timeout, or
 SetNonblock(true), makes reads return at once when nothing is ready.
 
 The timeout given is the read timeout; libpcap's own packet buffer timeout is
-kept short (at most 10 ms), because on Linux captured packets become readable
-only when the kernel hands over a block, when it is full or that timeout
-expires: a long one would delay every packet of a quiet capture.
+kept at most 100 ms (10 ms when the read timeout is 0), because on Linux
+captured packets become readable only when the kernel hands over a block,
+when it is full or that timeout expires: a long one delays every packet of a
+quiet capture, and none (libpcap's choice for 0) never delivers them on fast
+links. It is not shorter because blocks handed over by the timeout are partly
+empty, and a program that reads late loses packets once libpcap's 8 blocks
+are used: 800 ms of a slow stream at 100 ms.
 
 Reads never block inside libpcap: the handle is non-blocking, and the reader
 waits on its selectable descriptor itself, in short slices, and on a wake-up
