@@ -260,30 +260,30 @@ class Reader:
         max_n = check_int(max_n, "max_n")
         if max_n <= 0:
             max_n = 256
-        if self._live or self._pending():
+        if self._live:
             if not self._pending() and not self._fill(self._wait_budget_ms(), max_n):
                 return b"", b""
             return _batch.ng_batch(list(islice(self._it, max_n)))
-        # A file: straight from Go in pcapy-ng's layout, max_n packets unless
-        # the file ends first (several reads when they do not fit in one).
+        # A file: max_n packets unless it ends first. Packets already read
+        # (next() and the like read ahead) come first, the rest straight from
+        # Go in pcapy-ng's layout, in several reads when they do not fit in one.
         self._check_open()
-        if self._error is not None:
+        datas, metas, n, size = [], [], 0, 0
+        if self._pending():
+            pairs = list(islice(self._it, max_n))
+            data, meta = _batch.ng_batch(pairs)
+            datas, metas, n, size = [data], [meta], len(pairs), len(data)
+        elif self._error is not None:
             err, self._error = self._error, None
             raise err
         buf = self._ngbuf = _batch.ng_buffer(self._ngbuf, max_n)
-        got = _batch.read_ng(self._h, buf, min(max_n, buf.max_n), self._nano)
-        if got is None:
-            return b"", b""
-        data, meta, n = got
-        if n == max_n:
-            return data, meta
-        datas, metas = [data], [meta]
-        size = len(data)
         while n < max_n:
             try:
                 got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), self._nano, size)
-            except PcapError as err:  # the packets before the damage first
-                self._error = err
+            except PcapError as err:
+                if not n:
+                    raise
+                self._error = err  # the packets before the damage first
                 break
             if got is None:
                 break
@@ -291,6 +291,8 @@ class Reader:
             metas.append(got[1])
             size += len(got[0])
             n += got[2]
+        if len(datas) == 1:
+            return datas[0], metas[0]
         return b"".join(datas), b"".join(metas)
 
     # -- filters and information -------------------------------------------
