@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
 	pcap_close(p);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("{\"module\": \"libpcap %s\", \"workload\": \"cfloor\", \"seconds\": %.6f, "
+	printf("{\"module\": \"%s\", \"workload\": \"cfloor\", \"seconds\": %.6f, "
 	       "\"packets\": %llu, \"results\": {\"packets\": %llu, \"bytes\": %llu, "
 	       "\"caplen\": %llu, \"last_ts\": [%ld, %ld]}, \"sink\": %llu}\n",
 	       pcap_lib_version(), s, n, n, bytes, bytes, last_sec, last_usec, sink);
