@@ -446,5 +446,53 @@ func activate(p pcapT) int             { return int(C.pcap_activate(cp(p))) }
 
 func breakloop(p pcapT) { C.pcap_breakloop(cp(p)) }
 
+// listDatalinks returns the link types the capture supports (pcap_list_datalinks).
+func listDatalinks(p pcapT) ([]int, error) {
+	var list *C.int
+	n := C.pcap_list_datalinks(cp(p), &list)
+	if n < 0 {
+		return nil, errors.New(geterr(p))
+	}
+	defer C.pcap_free_datalinks(list)
+	out := make([]int, int(n))
+	for i, v := range unsafe.Slice(list, int(n)) {
+		out[i] = int(v)
+	}
+	return out, nil
+}
+
+// setDatalink selects a link type the capture supports (pcap_set_datalink).
+func setDatalink(p pcapT, dlt int) error {
+	if C.pcap_set_datalink(cp(p), C.int(dlt)) < 0 {
+		return errors.New(geterr(p))
+	}
+	return nil
+}
+
+// listTstampTypes returns the names of the time stamp sources a created
+// handle offers (pcap_list_tstamp_types; empty when it cannot choose).
+func listTstampTypes(p pcapT) ([]string, error) {
+	var list *C.int
+	n := C.pcap_list_tstamp_types(cp(p), &list)
+	if n < 0 {
+		return nil, errors.New(geterr(p))
+	}
+	defer C.pcap_free_tstamp_types(list)
+	out := make([]string, 0, int(n))
+	for _, v := range unsafe.Slice(list, int(n)) {
+		out = append(out, C.GoString(C.pcap_tstamp_type_val_to_name(v)))
+	}
+	return out, nil
+}
+
+// tstampTypeValue returns the value of a time stamp source name, -1 if unknown.
+func tstampTypeValue(name string) int {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	return int(C.pcap_tstamp_type_name_to_val(cname))
+}
+
+func setTstampType(p pcapT, v int) int { return int(C.pcap_set_tstamp_type(cp(p), C.int(v))) }
+
 // errnoText gives strerror-style text ("No such file or directory").
 func errnoText(e syscall.Errno) string { return C.GoString(C.strerror(C.int(e))) }

@@ -34,6 +34,7 @@ type Pkthdr struct {
 type Reader struct {
 	mu       sync.Mutex
 	closed   atomic.Bool
+	breaking atomic.Bool // Breakloop was called: Loop/Dispatch return
 	p        pcapT
 	closeFn  func()
 	pend     pending
@@ -211,6 +212,9 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 		if r.nonblock || left <= 0 {
 			return 0, ErrTimeout
 		}
+		if r.breaking.Load() { // Breakloop from another goroutine
+			return 0, ErrTimeout
+		}
 		ms := int(min(left, 100*time.Millisecond)/time.Millisecond) + 1
 		if _, interrupted := waitReadable(selectableFd(r.p), r.wake, ms); interrupted && r.sigStop {
 			return 0, ErrTimeout
@@ -245,11 +249,19 @@ func (r *Reader) liveWait() time.Duration {
 
 // Dispatch calls fn for up to cnt packets (all that are ready when cnt <= 0;
 // the whole file for a capture file) and returns how many it handled. The
-// data passed to fn is only valid during the call.
+// data passed to fn is only valid during the call. Breakloop ends it after
+// the packet being handled.
 func (r *Reader) Dispatch(cnt int, fn func(Pkthdr, []byte)) (int, error) {
+	n, _, err := r.dispatch(cnt, fn)
+	return n, err
+}
+
+func (r *Reader) dispatch(cnt int, fn func(Pkthdr, []byte)) (done int, broke bool, err error) {
 	var b Batch
-	done := 0
 	for cnt <= 0 || done < cnt {
+		if r.breaking.Swap(false) {
+			return done, true, nil
+		}
 		want := 1024
 		if cnt > 0 {
 			want = min(want, cnt-done)
@@ -257,23 +269,42 @@ func (r *Reader) Dispatch(cnt int, fn func(Pkthdr, []byte)) (int, error) {
 		n, err := r.ReadBatch(&b, want, r.liveWait())
 		for i := 0; i < n; i++ {
 			fn(b.Packet(i))
+			done++
+			if i+1 < n && r.breaking.Load() {
+				r.unread(&b, i+1) // the next read returns them first
+				break
+			}
 		}
-		done += n
 		if err == io.EOF || err == ErrTimeout {
-			return done, nil
+			return done, r.breaking.Swap(false), nil
 		}
 		if err != nil {
-			return done, err
+			return done, false, err
 		}
 		if r.live {
-			return done, nil
+			return done, r.breaking.Swap(false), nil
 		}
 	}
-	return done, nil
+	return done, r.breaking.Swap(false), nil
 }
 
+// unread hands packets [from, b.n) of b back to the reader, before any it holds.
+func (r *Reader) unread(b *Batch, from int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.spare.collect(nil, span{b, from}, span{&r.batch, r.pos})
+	r.batch, r.spare = r.spare, r.batch
+	r.pos = 0
+}
+
+// Breakloop makes a Loop or Dispatch in progress return after the packet it
+// is handling (a wait for packets ends within 100 ms); called when none is
+// running, the next one returns at once (libpcap's pcap_breakloop). Safe
+// from fn and from other goroutines.
+func (r *Reader) Breakloop() { r.breaking.Store(true) }
+
 // Loop calls fn for cnt packets (cnt <= 0: until the end of the file or
-// forever on a live capture).
+// forever on a live capture), or until Breakloop.
 func (r *Reader) Loop(cnt int, fn func(Pkthdr, []byte)) error {
 	done := 0
 	for cnt <= 0 || done < cnt {
@@ -281,9 +312,9 @@ func (r *Reader) Loop(cnt int, fn func(Pkthdr, []byte)) error {
 		if cnt > 0 {
 			left = cnt - done
 		}
-		n, err := r.Dispatch(left, fn)
+		n, broke, err := r.dispatch(left, fn)
 		done += n
-		if err != nil {
+		if err != nil || broke {
 			return err
 		}
 		if n == 0 && !r.live {

@@ -34,6 +34,8 @@ var bridge = map[string]any{
 	"ColumnsFromReader": ColumnsFromReader, "ColumnsNew": ColumnsNew,
 	"ColumnsProgress": ColumnsProgress, "ColumnsReadFiles": ColumnsReadFiles,
 	"ColumnsRows": ColumnsRows, "ColumnsWait": ColumnsWait,
+	"ListDatalinks": ListDatalinks, "SetDatalink": SetDatalink,
+	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType,
 }
 
 // exportedFuncs maps each exported function to what its first parameter

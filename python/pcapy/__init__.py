@@ -14,7 +14,7 @@ from ._devices import Address, Interface, datalink_description, datalink_name, d
 from ._dumper import Dumper
 from ._errors import BPFError, PcapError
 from ._open import create, findalldevs, lib_version, lookupdev, open_live, open_offline
-from ._pkthdr import Pkthdr
+from ._pkthdr import Pkthdr, PkthdrNs
 from ._reader import Reader
 
 __version__ = "0.1.0"
@@ -27,6 +27,7 @@ __all__ = [
     "Interface",
     "PcapError",
     "Pkthdr",
+    "PkthdrNs",
     "Reader",
     "compile",
     "create",

@@ -9,7 +9,7 @@ from typing import Any
 from . import _core
 from ._core import call, go
 from ._errors import PcapError
-from ._pkthdr import Pkthdr
+from ._pkthdr import Pkthdr, _Header
 
 _RECORD = struct.Struct("=qIIIII")  # the batch layout Go expects (see _batch)
 # Records are buffered here and handed to Go in chunks: one Go call per
@@ -71,7 +71,7 @@ class Dumper:
         """
         if not self._finalizer.alive:
             raise PcapError("Dumper is already closed.")
-        if not isinstance(header, Pkthdr):
+        if not isinstance(header, _Header):  # every Pkthdr; no ABC lookup
             raise PcapError("Not a pkthdr object")
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")

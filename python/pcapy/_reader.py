@@ -16,6 +16,7 @@ from ._core import call, go
 from ._errors import PcapError
 
 from ._pkthdr import Pkthdr
+from ._reader_extras import LinkAndTimeMixin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class _ClosedIterator:
 _CLOSED = _ClosedIterator()
 
 
-class Reader:
+class Reader(LinkAndTimeMixin):
     """A packet capture: a file opened by ``open_offline`` or a device opened by
     ``open_live``/``create``. Not constructed directly."""
 
@@ -107,6 +108,8 @@ class Reader:
     _left: Iterator[tuple] = iter(())
     # A read error met by next_batch after packets it returned: the next read raises it.
     _error: Optional[Exception] = None
+    # breakloop() was called: the running (or next) loop/dispatch returns.
+    _break = False
 
     def _refill(self, wait_ms: Optional[float]) -> bool:
         """Read the next batch into self._it; False at EOF or on timeout."""
@@ -180,6 +183,8 @@ class Reader:
             if n != -1 or (deadline is not None and time.monotonic() >= deadline):
                 return n
             self._check_open()
+            if self._break:
+                return -1
             if self._nonblock and slice_ms:
                 # Go returns at once in non-blocking mode; loop() still waits
                 # (pcap_loop would spin), so wait on the descriptor here.
@@ -197,16 +202,20 @@ class Reader:
         call resumes at the following packet.
         """
         cnt = check_int(cnt, "cnt")
+        if self._take_break():
+            return None
         if cnt <= 0:
             while True:
                 _drain(starmap(callback, self._it))
-                if not self._refill(None) and not self._live:
+                if self._take_break() or not self._refill(None) and not self._live:
                     return None
         done = 0
         while done < cnt:
             before = self._pending()
             _drain(starmap(callback, islice(self._it, cnt - done)))
             done += before - self._pending()
+            if self._take_break():
+                return None
             if done < cnt and not self._refill(None) and not self._live:
                 return None
         return None
@@ -220,20 +229,52 @@ class Reader:
         for them (0 if none came). Callback exceptions propagate as in loop().
         """
         cnt = check_int(cnt, "cnt")
+        if self._take_break():
+            return 0
         if self._live:
             if not self._active:
                 raise PcapError("This handle hasn't been activated yet")
             # No more packets than asked for leave libpcap (pcapy leaves the rest there).
             want = min(cnt, BATCH) if cnt > 0 else BATCH
             if not self._pending() and not self._fill(self._wait_budget_ms(), want):
+                self._take_break()
                 return 0
-            return self._handle(cnt, callback)
+            done = self._handle(cnt, callback)
+            self._take_break()
+            return done
         done = 0
         while cnt <= 0 or done < cnt:
             if not self._pending() and not self._refill(0):
                 break
             done += self._handle(cnt - done if cnt > 0 else 0, callback)
+            if self._take_break():
+                break
         return done
+
+    def breakloop(self) -> None:
+        """Make a ``loop()`` or ``dispatch()`` in progress return after the
+        packet its callback is handling (a wait for packets ends within
+        100 ms); called when none runs, the next one returns at once, as with
+        libpcap's pcap_breakloop. Callable from the callback or from another
+        thread; the packets not handled stay for the next read (beyond pcapy).
+        """
+        self._check_open()
+        self._break = True
+        self._detach()
+
+    def _detach(self) -> None:
+        """Move the packets held to a new iterator, so that a loop running
+        over the current one (in a callback's caller or another thread) ends
+        after its current packet, without a check per packet."""
+        rest = list(self._it)
+        self._it = self._left = iter(rest)
+
+    def _take_break(self) -> bool:
+        """True (once) when breakloop() was called."""
+        if self._break:
+            self._break = False
+            return True
+        return False
 
     def _handle(self, cnt: int, callback: Callback) -> int:
         """Run callback over buffered packets (all when cnt <= 0)."""
@@ -453,7 +494,9 @@ class Reader:
         if self._closed:
             return
         self._closed = True
-        self._it = _CLOSED
+        # A loop over the packets held (in another thread) ends with them.
+        _drain(self._it)
+        self._it = self._left = _CLOSED
         call(go.pybridge_Close, self._h)
 
     def __enter__(self) -> "Reader":
