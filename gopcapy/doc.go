@@ -162,6 +162,25 @@ even a read that waits forever at once; the read returns ErrClosed. Stats,
 SendPacket, SetDirection, SetFanout and Fd work on live captures;
 FindAllDevs, Interfaces and LookupDev list devices.
 
+# Devices, Link Types and Time Stamps
+
+Beyond what pcapy offers, libpcap's device and time stamp calls:
+
+	ifs, _ := gopcapy.Interfaces() // names, descriptions, IPv4/IPv6 addresses
+	gopcapy.DatalinkName(1)        // "EN10MB"; DatalinkValue("EN10MB") == 1
+
+	r, _ := gopcapy.Create("eth0")
+	names, _ := r.TstampTypes()   // e.g. ["host", "adapter"]
+	r.SetTstampType("adapter")    // libpcap's status
+	r.SetPrecision(gopcapy.Nano)  // Pkthdr.Frac in nanoseconds
+	r.Activate()
+	dlts, _ := r.ListDatalinks()  // e.g. [1 143]
+	r.SetDatalink(143)
+
+Breakloop, from fn or another goroutine, makes a running Loop or Dispatch
+return after the packet being handled (the packets not handled stay for the
+next read); called when none runs, the next one returns at once.
+
 # Errors
 
 The end of a capture file is io.EOF, on every call after it too. A damaged
