@@ -215,14 +215,14 @@ func ColumnsFromReader(job, h, maxN, waitMs int) (n int, err error) {
 // end uint32; then the data) of the given link type into a job; nano tells
 // whether frac is in nanoseconds (else microseconds). Python uses it for
 // packets a Reader had read ahead before it was handed to read_columns.
-func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (err error) {
+func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (rc int, err error) {
 	defer guard(&err)
 	j, err := getJob(job)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n < 0 || n*gopcapy.RecordSize > len(blob) {
-		return errors.New("InternalError: bad record count")
+		return 0, errors.New("InternalError: bad record count")
 	}
 	prec := gopcapy.Micro
 	if nano {
@@ -241,12 +241,12 @@ func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (err
 		}
 		start, end := int(binary.NativeEndian.Uint32(m[20:])), int(binary.NativeEndian.Uint32(m[24:]))
 		if start > end || end > len(blob) {
-			return errors.New("InternalError: bad record")
+			return 0, errors.New("InternalError: bad record")
 		}
 		c.Append(h, prec, linkType, blob[start:end])
 	}
 	j.rows = c.Rows()
-	return nil
+	return 0, nil
 }
 
 // ColumnsRows returns the number of rows of a finished job.
@@ -375,36 +375,36 @@ func asBytes[T any](s []T) []byte {
 // ColumnsExport copies column name of a finished job into size bytes of
 // Python memory at addr (a numpy array of the column's type and the job's
 // row count). "src" and "dst" need ColumnsAddresses first.
-func ColumnsExport(job int, name string, addr, size int) (err error) {
+func ColumnsExport(job int, name string, addr, size int) (rc int, err error) {
 	defer guard(&err)
 	j, err := getJob(job)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	width, ok := columnWidths[name]
 	if !ok {
-		return errors.New("ValueError: no column " + name)
+		return 0, errors.New("ValueError: no column " + name)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if !j.finished || size != width*j.rows || (j.rows > 0 && addr == 0) {
-		return errors.New("InternalError: column buffer does not match the job")
+		return 0, errors.New("InternalError: column buffer does not match the job")
 	}
 	if j.rows == 0 {
-		return nil
+		return 0, nil
 	}
 	dst := pyMemory(addr, size)
 	switch name {
 	case "src", "dst":
 		if len(j.codes) != 2*j.rows {
-			return errors.New("InternalError: addresses not built")
+			return 0, errors.New("InternalError: addresses not built")
 		}
 		codes := j.codes[:j.rows]
 		if name == "dst" {
 			codes = j.codes[j.rows:]
 		}
 		copy(dst, asBytes(codes))
-		return nil
+		return 0, nil
 	}
 	off := 0
 	for _, c := range j.parts {
@@ -412,21 +412,21 @@ func ColumnsExport(job int, name string, addr, size int) (err error) {
 			continue
 		}
 		if !c.Has(name) {
-			return errors.New("InternalError: column " + name + " was not kept")
+			return 0, errors.New("InternalError: column " + name + " was not kept")
 		}
 		off += copy(dst[off:], columnBytes(c, name))
 	}
 	if off != size {
-		return errors.New("InternalError: column length mismatch")
+		return 0, errors.New("InternalError: column length mismatch")
 	}
-	return nil
+	return 0, nil
 }
 
 // ColumnsFree stops a job's reading (if still going) and forgets it.
-func ColumnsFree(job int) (err error) {
+func ColumnsFree(job int) (rc int, err error) {
 	defer guard(&err)
 	if j, ok := colJobs.remove(job); ok && j.cancel != nil {
 		j.cancel()
 	}
-	return nil
+	return 0, nil
 }

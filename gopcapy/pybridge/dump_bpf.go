@@ -21,22 +21,22 @@ func DumpOpen(h int, path string) (d int, err error) {
 }
 
 // DumpWrite writes n packets given in the batch layout and flushes them.
-func DumpWrite(d int, buf []byte, n int) (err error) {
+func DumpWrite(d int, buf []byte, n int) (rc int, err error) {
 	defer guard(&err)
 	dp, ok := dumpers.get(d)
 	if !ok {
-		return kinded(gopcapy.ErrDumperClosed)
+		return 0, kinded(gopcapy.ErrDumperClosed)
 	}
-	return kinded(dp.WriteBatch(buf, n))
+	return 0, kinded(dp.WriteBatch(buf, n))
 }
 
 // DumpClose closes a dumper; unknown handles are ignored.
-func DumpClose(d int) (err error) {
+func DumpClose(d int) (rc int, err error) {
 	defer guard(&err)
 	if dp, ok := dumpers.remove(d); ok {
 		dp.Close()
 	}
-	return nil
+	return 0, nil
 }
 
 // Compile compiles a filter like pcap_compile on a dead handle.
@@ -91,8 +91,8 @@ func BPFInstructions(p int) (b []byte, err error) {
 }
 
 // BPFFree forgets a program.
-func BPFFree(p int) (err error) {
+func BPFFree(p int) (rc int, err error) {
 	defer guard(&err)
 	programs.remove(p)
-	return nil
+	return 0, nil
 }

@@ -21,7 +21,7 @@ var bridge = map[string]any{
 	"Compile": Compile, "Create": Create, "Datalink": Datalink,
 	"DatalinkDescription": DatalinkDescription, "DatalinkName": DatalinkName,
 	"DatalinkValue": DatalinkValue, "DumpClose": DumpClose, "DumpOpen": DumpOpen,
-	"DumpWrite": DumpWrite, "Fd": Fd, "Filter": Filter, "FindAllDevs": FindAllDevs,
+	"DumpWrite": DumpWrite, "Fd": Fd, "FindAllDevs": FindAllDevs,
 	"GetNonblock": GetNonblock, "Interfaces": Interfaces, "IsLive": IsLive,
 	"LibVersion": LibVersion, "LookupDev": LookupDev, "NetMask": NetMask,
 	"NewBPF": NewBPF, "OpenLive": OpenLive, "OpenOffline": OpenOffline,
@@ -196,13 +196,13 @@ func TestClosedHandlesAreErrorsNotPanics(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ { // closing twice is harmless
-		if err := Close(h); err != nil {
+		if _, err := Close(h); err != nil {
 			t.Fatal(err)
 		}
-		if err := DumpClose(d); err != nil {
+		if _, err := DumpClose(d); err != nil {
 			t.Fatal(err)
 		}
-		if err := BPFFree(p); err != nil {
+		if _, err := BPFFree(p); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -27,13 +27,13 @@ func ListDatalinks(h int) (s string, err error) {
 }
 
 // SetDatalink selects a link type the capture supports.
-func SetDatalink(h, dlt int) (err error) {
+func SetDatalink(h, dlt int) (rc int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return kinded(err)
+		return 0, kinded(err)
 	}
-	return kinded(rd.r.SetDatalink(dlt))
+	return 0, kinded(rd.r.SetDatalink(dlt))
 }
 
 // TstampTypes returns the time stamp source names separated by newlines.

@@ -1,8 +1,8 @@
 package pybridge
 
 import (
+	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -47,12 +47,12 @@ func Create(device string) (h int, err error) {
 }
 
 // Close closes a reader; unknown or closed handles are ignored.
-func Close(h int) (err error) {
+func Close(h int) (rc int, err error) {
 	defer guard(&err)
 	if rd, ok := readers.remove(h); ok {
 		rd.r.Close()
 	}
-	return nil
+	return 0, nil
 }
 
 // ReadBatch reads up to maxN packets, waiting at most waitMs for the first on
@@ -94,23 +94,18 @@ func BatchBytes(h int) (b []byte, err error) {
 }
 
 // SetFilter sets a filter; Python still holds `unconsumed` packets of the
-// last batch, which come back filtered from the next ReadBatch.
-func SetFilter(h int, expr string, unconsumed int) (err error) {
+// last batch, which come back filtered from the next ReadBatch. It returns 0:
+// functions Python calls often return (int, error), because gopy leaks the C
+// string it makes for a function that returns only an error or a string.
+func SetFilter(h int, expr string, unconsumed int) (rc int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return kinded(err)
+		return 0, kinded(err)
 	}
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
-	return kinded(rd.r.SetFilterKeep(expr, &rd.batch, unconsumed))
-}
-
-// Filter is SetFilter for Python; it returns 0. gopy leaks the C string it
-// makes for the result of a function that returns only an error (a malloc per
-// call: megabytes over many setfilter calls), not for (int, error).
-func Filter(h int, expr string, unconsumed int) (zero int, err error) {
-	return 0, SetFilter(h, expr, unconsumed)
+	return 0, kinded(rd.r.SetFilterKeep(expr, &rd.batch, unconsumed))
 }
 
 // Datalink returns the link type (-3 before activation).
@@ -135,48 +130,50 @@ func Snaplen(h int) (n int, err error) {
 	return n, kinded(err)
 }
 
-// NetMask returns "net mask" as dotted quads.
-func NetMask(h int) (s string, err error) {
+// NetMask returns the network (which 0) or netmask (which 1) as
+// pcap_lookupnet stores it: its bytes in memory are the dotted quad's.
+func NetMask(h, which int) (v int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return "", kinded(err)
+		return 0, kinded(err)
 	}
 	n, m, err := rd.r.Net()
 	if err != nil {
-		return "", kinded(err)
+		return 0, kinded(err)
 	}
-	return dotted(n) + " " + dotted(m), nil
+	if which == 1 {
+		return int(m), nil
+	}
+	return int(n), nil
 }
 
-// dotted formats an address as pcap_lookupnet stores it (first octet first
-// in memory, i.e. the low byte on little-endian machines).
-func dotted(v uint32) string {
-	return fmt.Sprintf("%d.%d.%d.%d", byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
-}
-
-// Stats returns "received dropped if_dropped".
-func Stats(h int) (s string, err error) {
+// Stats returns received, dropped and if_dropped as three native uint32.
+func Stats(h int) (b []byte, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return "", kinded(err)
+		return nil, kinded(err)
 	}
 	recv, drop, ifdrop, err := rd.r.Stats()
 	if err != nil {
-		return "", kinded(err)
+		return nil, kinded(err)
 	}
-	return fmt.Sprintf("%d %d %d", recv, drop, ifdrop), nil
+	b = make([]byte, 12)
+	binary.NativeEndian.PutUint32(b, recv)
+	binary.NativeEndian.PutUint32(b[4:], drop)
+	binary.NativeEndian.PutUint32(b[8:], ifdrop)
+	return b, nil
 }
 
 // SetNonblock sets non-blocking mode.
-func SetNonblock(h int, on bool) (err error) {
+func SetNonblock(h int, on bool) (rc int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return kinded(err)
+		return 0, kinded(err)
 	}
-	return kinded(rd.r.SetNonblock(on))
+	return 0, kinded(rd.r.SetNonblock(on))
 }
 
 // GetNonblock returns 1 in non-blocking mode, else 0.
@@ -205,33 +202,33 @@ func Fd(h int) (fd int, err error) {
 }
 
 // SendPacket transmits a frame.
-func SendPacket(h int, data []byte) (err error) {
+func SendPacket(h int, data []byte) (rc int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return kinded(err)
+		return 0, kinded(err)
 	}
-	return kinded(rd.r.SendPacket(data))
+	return 0, kinded(rd.r.SendPacket(data))
 }
 
 // SetDirection sets the capture direction.
-func SetDirection(h, d int) (err error) {
+func SetDirection(h, d int) (rc int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return kinded(err)
+		return 0, kinded(err)
 	}
-	return kinded(rd.r.SetDirection(d))
+	return 0, kinded(rd.r.SetDirection(d))
 }
 
 // SetFanout joins a PACKET_FANOUT group.
-func SetFanout(h, group, kind int) (err error) {
+func SetFanout(h, group, kind int) (rc int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
-		return kinded(err)
+		return 0, kinded(err)
 	}
-	return kinded(rd.r.SetFanout(group, kind))
+	return 0, kinded(rd.r.SetFanout(group, kind))
 }
 
 // Setting applies a pre-activation setting by name and returns libpcap's

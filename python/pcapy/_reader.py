@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import select
+import struct
+import sys
 import time
 from collections import deque
 from itertools import islice, starmap
@@ -36,6 +38,14 @@ _EOF: tuple[None, bytes] = (None, b"")
 # Runs an iterator to its end at C speed: with starmap, a callback loop
 # without a Python-level loop.
 _drain = deque(maxlen=0).extend
+
+
+_STATS = struct.Struct("=III")  # received, dropped, if_dropped
+
+
+def _dotted(value: int) -> str:
+    """A pcap_lookupnet address: its bytes in memory are the dotted quad's."""
+    return ".".join(map(str, value.to_bytes(4, sys.byteorder)))
 
 
 class _ClosedIterator:
@@ -347,19 +357,19 @@ class Reader(LinkAndTimeMixin):
         """
         check_str(filter, "filter")
         self._check_open()
-        call(go.pybridge_Filter, self._h, filter, self._pending())
+        call(go.pybridge_SetFilter, self._h, filter, self._pending())
         # Go filtered the packets we held and hands them out again.
         self._it = self._left = iter(())
 
     def getnet(self) -> str:
         """Return the capture's network address as a dotted quad ('0.0.0.0' for files)."""
         self._check_open()
-        return call(go.pybridge_NetMask, self._h).split()[0]
+        return _dotted(call(go.pybridge_NetMask, self._h, 0))
 
     def getmask(self) -> str:
         """Return the capture's netmask as a dotted quad ('0.0.0.0' for files)."""
         self._check_open()
-        return call(go.pybridge_NetMask, self._h).split()[1]
+        return _dotted(call(go.pybridge_NetMask, self._h, 1))
 
     def datalink(self) -> int:
         """Return the link-layer type (a ``DLT_*`` value); -3 before activate()."""
@@ -403,8 +413,7 @@ class Reader(LinkAndTimeMixin):
     def stats(self) -> tuple[int, int, int]:
         """Return ``(received, dropped, interface_dropped)``; files raise PcapError."""
         self._check_open()
-        received, dropped, if_dropped = call(go.pybridge_Stats, self._h).split()
-        return int(received), int(dropped), int(if_dropped)
+        return _STATS.unpack(_core.take_bytes(call(go.pybridge_Stats, self._h)))
 
     def sendpacket(self, data: bytes) -> None:
         """Send a raw frame on the device.
