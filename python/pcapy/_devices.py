@@ -32,17 +32,22 @@ def interfaces() -> list[Interface]:
     ]
 
 
+def _link_text(lookup, linktype: int) -> str:
+    """libpcap's text for a link type, ValueError when it has none."""
+    linktype = check_int(linktype, "linktype")
+    text = lookup(clamp_c_int(linktype))
+    if not text:
+        raise ValueError(f"unknown link type {linktype}")
+    return text
+
+
 def datalink_name(linktype: int) -> str:
     """Return libpcap's name of a link type: ``datalink_name(1) == 'EN10MB'``.
 
     Raises:
         ValueError: libpcap does not know the link type.
     """
-    linktype = check_int(linktype, "linktype")
-    name = go.pybridge_DatalinkName(clamp_c_int(linktype))
-    if not name:
-        raise ValueError(f"unknown link type {linktype}")
-    return name
+    return _link_text(go.pybridge_DatalinkName, linktype)
 
 
 def datalink_description(linktype: int) -> str:
@@ -51,11 +56,7 @@ def datalink_description(linktype: int) -> str:
     Raises:
         ValueError: libpcap does not know the link type.
     """
-    linktype = check_int(linktype, "linktype")
-    text = go.pybridge_DatalinkDescription(clamp_c_int(linktype))
-    if not text:
-        raise ValueError(f"unknown link type {linktype}")
-    return text
+    return _link_text(go.pybridge_DatalinkDescription, linktype)
 
 
 def datalink_value(name: str) -> int:
