@@ -91,19 +91,19 @@ def w_loop(path: str) -> dict:
 
 def w_dispatch(path: str) -> dict:
     """dispatch(-1, callback): the whole file in one call."""
-    r = pcapy.open_offline(path)
-    callback, results = counter()
-    handled = r.dispatch(-1, callback)
-    r.close()
-    out = results()
-    out["handled"] = handled
-    return out
+    return dispatch_all(path, None)
 
 
 def w_filter(path: str) -> dict:
     """setfilter('tcp'), then dispatch(-1, callback)."""
+    return dispatch_all(path, "tcp")
+
+
+def dispatch_all(path: str, expr: str | None) -> dict:
+    """dispatch(-1, callback) over the file, after setfilter(expr) if given."""
     r = pcapy.open_offline(path)
-    r.setfilter("tcp")
+    if expr is not None:
+        r.setfilter(expr)
     callback, results = counter()
     handled = r.dispatch(-1, callback)
     r.close()

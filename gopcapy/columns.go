@@ -387,18 +387,10 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 		c.IPVersion = append(c.IPVersion, f.IPVersion)
 	}
 	if skip&fldSrc == 0 {
-		src := int32(-1)
-		if f.IPVersion != 0 {
-			src = c.addr(f.IPVersion, &f.Src)
-		}
-		c.Src = append(c.Src, src)
+		c.Src = append(c.Src, c.addrCode(f.IPVersion, &f.Src))
 	}
 	if skip&fldDst == 0 {
-		dst := int32(-1)
-		if f.IPVersion != 0 {
-			dst = c.addr(f.IPVersion, &f.Dst)
-		}
-		c.Dst = append(c.Dst, dst)
+		c.Dst = append(c.Dst, c.addrCode(f.IPVersion, &f.Dst))
 	}
 	if skip&fldProto == 0 {
 		c.Proto = append(c.Proto, f.Proto)
@@ -415,6 +407,14 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 	if skip&fldPayloadLen == 0 {
 		c.PayloadLen = append(c.PayloadLen, f.PayloadLen)
 	}
+}
+
+// addrCode is an address's code in the address table, -1 without IP.
+func (c *Columns) addrCode(ipVersion uint8, a *[16]byte) int32 {
+	if ipVersion == 0 {
+		return -1
+	}
+	return c.addr(ipVersion, a)
 }
 
 // addr returns the index of an address in Addrs, adding it when new.
