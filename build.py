@@ -4,10 +4,12 @@ usage: python build.py [--force]
 
 Runs `go tool gopy build` on the Go bridge package (gopcapy/pybridge) into
 build/gopy/, then copies only the compiled extension into
-python/pcapy/_gopcapy/. The generated Python wrappers are not shipped: pcapy
-calls the extension's functions directly (they chdir at import and cost a
-Python call per Go call). Rebuilds only when a Go source, go.mod/go.sum or
-the Python version changed.
+python/pcapy/_gopcapy/ (the development tree; setup.py asks for another
+directory). The generated Python wrappers are not shipped: pcapy calls the
+extension's functions directly (they chdir at import and cost a Python call
+per Go call). Rebuilds only when a Go source, go.mod/go.sum, the Python
+version or the C toolchain (TOOLCHAIN_ENV, set by tools/wheels.py for the
+portable wheels) changed.
 """
 
 import fcntl
@@ -24,11 +26,16 @@ OUT = ROOT / "python" / "pcapy" / "_gopcapy"
 WORK = ROOT / "build" / "gopy"
 BRIDGE = "./gopcapy/pybridge"
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
+# The C toolchain cgo and gopy use: the system's by default; tools/wheels.py
+# sets these for zig cc and a static libpcap. A change means a rebuild.
+TOOLCHAIN_ENV = ("CC", "ZIG", "CGO_CFLAGS", "CGO_LDFLAGS", "GOPY_INCLUDE", "GOPY_LIBDIR")
 
 
 def source_digest() -> str:
     """Hash of everything the extension is built from."""
     h = hashlib.sha256(sys.version.split()[0].encode())
+    for name in TOOLCHAIN_ENV:
+        h.update(f"{name}={os.environ.get(name, '')}".encode())
     files = sorted(ROOT.glob("gopcapy/**/*.go")) + [ROOT / "go.mod", ROOT / "go.sum"]
     for f in files:
         if f.name.endswith("_test.go"):
@@ -51,21 +58,35 @@ def go_env() -> dict:
     return env
 
 
-def build(force: bool = False) -> Path:
-    """Build (if needed) and return the path of the extension module."""
+def check_go() -> None:
+    """Stop with what to install when there is no Go toolchain (an sdist install)."""
+    if shutil.which("go") is None:
+        sys.exit(
+            "build.py: building gopcapy from source needs Go >= 1.26 on PATH (https://go.dev/dl/),\n"
+            "  a C compiler and the libpcap headers (Debian/Ubuntu: apt install gcc libpcap-dev;\n"
+            "  Fedora: dnf install gcc libpcap-devel), and network access to the Go module proxy.\n"
+            "  Or install a prebuilt wheel instead: pip install --only-binary gopcapy gopcapy"
+        )
+
+
+def build(force: bool = False, out: Path = OUT) -> Path:
+    """Build (if needed) into `out` and return the path of the extension module."""
+    check_go()
     # One build at a time: concurrent builds (parallel test runs, pip) share WORK.
     (ROOT / "build").mkdir(exist_ok=True)
     with open(ROOT / "build" / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _build_locked(force)
+        return _build_locked(force, out)
 
 
-def _build_locked(force: bool) -> Path:
-    target = OUT / ("_gopcapy" + EXT_SUFFIX)
-    stamp = OUT / ".stamp"
+def _build_locked(force: bool, out: Path) -> Path:
+    target = out / ("_gopcapy" + EXT_SUFFIX)
+    # One extension per Python version can live side by side (EXT_SUFFIX names
+    # the version): `make test-pythons` builds the same tree for 3.10 and 3.13.
+    stamp = out / (".stamp" + EXT_SUFFIX)
     digest = source_digest()
     if not force and target.exists() and stamp.exists() and stamp.read_text() == digest:
-        print(f"build.py: {target.relative_to(ROOT)} is up to date")
+        print(f"build.py: {target} is up to date")
         return target
     try:
         import pybindgen  # noqa: F401  (gopy runs its build with this interpreter)
@@ -82,9 +103,11 @@ def _build_locked(force: bool) -> Path:
     if proc.returncode != 0 or not built.exists():
         sys.stderr.write(proc.stdout + proc.stderr)
         sys.exit("build.py: gopy build failed")
-    OUT.mkdir(parents=True, exist_ok=True)
-    for stale in OUT.iterdir():  # only the extension and __init__.py belong here
-        if stale.is_file() and stale.name not in (target.name, "__init__.py"):
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.iterdir():  # only extensions, their stamps and __init__.py belong here
+        keep = stale.name == "__init__.py" or (
+            stale.name.startswith(("_gopcapy.", ".stamp.")) and stale.name.endswith(".so"))
+        if stale.is_file() and not keep:
             stale.unlink()
     # Replace, never overwrite: running processes have the old file mapped.
     tmp = target.with_name(target.name + ".tmp")
@@ -92,11 +115,11 @@ def _build_locked(force: bool) -> Path:
     if shutil.which("strip"):  # debug symbols: 1.4 MB the wheel does not need
         subprocess.run(["strip", "--strip-unneeded", str(tmp)], check=True)
     os.replace(tmp, target)
-    (OUT / "__init__.py").write_text(
+    (out / "__init__.py").write_text(
         '"""The Go extension of pcapy, built by build.py (generated, do not edit)."""\n'
     )
     stamp.write_text(digest)
-    print(f"build.py: built {target.relative_to(ROOT)}")
+    print(f"build.py: built {target}")
     return target
 
 

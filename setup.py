@@ -1,5 +1,13 @@
-"""Packaging for pcapy (gopcapy): builds the Go extension, ships a platform wheel."""
+"""Packaging for pcapy (gopcapy): builds the Go extension, ships a platform wheel.
 
+The metadata is in pyproject.toml; this file only adds the Go build. The
+extension is built per interpreter (gopy output is not abi3) into
+build/ext/<cache tag>/ and copied into the wheel's pcapy/_gopcapy/, so a
+development build in python/pcapy/_gopcapy/ and wheels for other Pythons never
+mix. `make wheels` (tools/wheels.py) runs this with zig cc and a static libpcap.
+"""
+
+import shutil
 import sys
 from pathlib import Path
 
@@ -7,16 +15,22 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 from setuptools.dist import Distribution
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
 import build as gobuild  # noqa: E402  (the project's build.py, not PyPA build)
 
 
 class BuildWithGo(build_py):
-    """Compile the Go extension before the package files are collected."""
+    """Compile the Go extension and put it beside the package's Python files."""
 
     def run(self):
-        gobuild.build()
+        ext = gobuild.build(out=ROOT / "build" / "ext" / sys.implementation.cache_tag)
         super().run()
+        dest = Path(self.build_lib) / "pcapy" / "_gopcapy"
+        shutil.rmtree(dest, ignore_errors=True)  # build/lib outlives builds for other Pythons
+        dest.mkdir(parents=True)
+        shutil.copy2(ext, dest / ext.name)
+        shutil.copy2(ext.with_name("__init__.py"), dest / "__init__.py")
 
 
 class BinaryDistribution(Distribution):

@@ -17,7 +17,7 @@ from ._open import create, findalldevs, lib_version, lookupdev, open_live, open_
 from ._pkthdr import Pkthdr, PkthdrNs
 from ._reader import Reader
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # noqa: F401  (re-exported)
 
 __all__ = [
     "Address",
