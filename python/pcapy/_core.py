@@ -1,18 +1,146 @@
-"""Access to the Go extension: calls with error translation, bytes transfer."""
+"""Access to the Go extension: loaded on first use, calls with error translation.
+
+The extension is a Go c-shared library: loading it starts the Go runtime and
+its threads, and the Go runtime does not survive ``fork()`` (the child has
+only the forking thread; anything that waits for another Go thread hangs).
+So ``import pcapy`` does not load it: ``go`` is a stand-in that loads it on
+first attribute access. A process forked after ``import pcapy`` but before
+any use starts its own Go runtime and works; a process forked after the
+parent used pcapy gets a clear RuntimeError from every call, raised before
+anything reaches the dead runtime.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
+import threading
+from pathlib import Path
 from typing import Any, Callable
 
 from ._errors import translate
 
-try:
-    from ._gopcapy import _gopcapy as go
-except ImportError as exc:  # pragma: no cover - only without a build
-    raise ImportError(
-        "pcapy's Go extension is not built: run `make build` (or `python build.py`) "
-        "in the source tree, or install the gopcapy wheel"
-    ) from exc
+_EXTENSION = "pcapy._gopcapy._gopcapy"
+_EXTENSION_DIR = Path(__file__).resolve().parent / "_gopcapy"
+
+FORKED_MESSAGE = (
+    "pcapy cannot be used in this process: it was forked (os.fork(), or multiprocessing's "
+    "'fork' start method, the default on Linux before Python 3.14) after its parent had "
+    "already used pcapy, and the Go runtime pcapy runs on does not survive fork(). "
+    "Start workers with 'spawn' or 'forkserver' instead: "
+    "multiprocessing.get_context('spawn').Pool(...), "
+    "ProcessPoolExecutor(mp_context=multiprocessing.get_context('spawn')), or "
+    "multiprocessing.set_start_method('spawn') once at program start; "
+    "or fork before the parent's first pcapy call (importing pcapy is fine)"
+)
+
+
+def _built_extensions() -> list[str]:
+    """Names of the extension files present, whatever Python they are for."""
+    try:
+        return sorted(p.name for p in _EXTENSION_DIR.glob("_gopcapy*.so"))
+    except OSError:
+        return []
+
+
+def _not_built_message() -> str | None:
+    """Why the extension cannot be loaded here, found without loading it."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    if any((_EXTENSION_DIR / ("_gopcapy" + s)).is_file() for s in EXTENSION_SUFFIXES):
+        return None
+    found = _built_extensions()
+    if found:
+        return (
+            f"pcapy's Go extension here ({', '.join(found)}) was built for another Python, "
+            f"not for this {sys.implementation.name} {sys.version.split()[0]} "
+            f"(it needs _gopcapy{EXTENSION_SUFFIXES[0]}): install the gopcapy wheel made "
+            "for this Python, or rebuild with `python build.py` using this interpreter"
+        )
+    return (
+        f"pcapy's Go extension is not built (no _gopcapy*.so in {_EXTENSION_DIR}): "
+        "run `make build` (or `python build.py`) in the source tree, or install the gopcapy wheel"
+    )
+
+
+# Fail fast: a missing build is reported by `import pcapy` itself.
+_missing = _not_built_message()
+if _missing is not None:
+    raise ImportError(_missing, name=_EXTENSION)
+
+
+def _load_error(exc: ImportError) -> ImportError:
+    """The loader's own message plus what to do about it."""
+    text = str(exc)
+    if "libpcap" in text:
+        hint = ("libpcap is missing or too old: install it (Debian/Ubuntu: apt install libpcap0.8; "
+                "Fedora/RHEL: dnf install libpcap; Alpine: apk add libpcap)")
+    elif "undefined symbol" in text or "wrong ELF class" in text or "invalid ELF header" in text:
+        hint = ("the extension does not match this Python or machine: install the gopcapy wheel "
+                "made for it, or rebuild with `python build.py`")
+    else:
+        hint = "rebuild with `python build.py` or reinstall the gopcapy wheel"
+    return ImportError(f"pcapy's Go extension could not be loaded: {text} ({hint})", name=_EXTENSION)
+
+
+class _Extension:
+    """The Go extension module, loaded on first attribute access.
+
+    Loading copies the module's functions into this object's attributes, so
+    every later ``go.Name`` is a plain attribute read (``__getattr__`` runs
+    only for names not found there): no cost on hot paths.
+    """
+
+    def __init__(self) -> None:
+        self.__dict__["_lock"] = threading.Lock()
+        self.__dict__["_state"] = "unloaded"  # "loaded", "forked" or "failed: <message>"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle, inspect probe dunders: no load for them
+            raise AttributeError(name)
+        state = self.__dict__["_state"]
+        if state == "unloaded":
+            self._load()
+            state = self.__dict__["_state"]
+        if state == "forked":
+            raise RuntimeError(FORKED_MESSAGE)
+        if state.startswith("failed: "):
+            raise ImportError(state[len("failed: "):], name=_EXTENSION)
+        return getattr(sys.modules[_EXTENSION], name)
+
+    def _load(self) -> None:
+        with self.__dict__["_lock"]:
+            if self.__dict__["_state"] != "unloaded":
+                return
+            try:
+                module = importlib.import_module(_EXTENSION)
+            except ImportError as exc:
+                self.__dict__["_state"] = "failed: " + str(_load_error(exc))
+                return
+            self.__dict__.update(
+                (k, v) for k, v in vars(module).items() if not k.startswith("__")
+            )
+            self.__dict__["_state"] = "loaded"
+
+    def _forked(self) -> None:
+        """In a fork child: forget the parent's runtime if it was started."""
+        # The import system holds its lock across fork(), so the extension is
+        # either in sys.modules (Go started in the parent) or was never loaded.
+        if _EXTENSION in sys.modules:
+            loaded = {k for k in self.__dict__ if k not in ("_lock", "_state")}
+            for k in loaded:
+                del self.__dict__[k]
+            self.__dict__["_state"] = "forked"
+        self.__dict__["_lock"] = threading.Lock()
+
+    def usable(self) -> bool:
+        """True when Go calls can be made here without loading anything new."""
+        return self.__dict__["_state"] == "loaded"
+
+
+go = _Extension()
+os.register_at_fork(after_in_child=go._forked)
 
 
 def call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -21,6 +149,13 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
     except RuntimeError as err:
         raise translate(err) from None
+
+
+def cleanup(name: str, *args: Any) -> None:
+    """Call a releasing bridge function if this process's Go runtime holds
+    the object: after a fork the parent owns it and there is nothing to do."""
+    if go.usable():
+        getattr(go, name)(*args)
 
 
 def take_bytes(handle: int) -> bytes:
