@@ -93,8 +93,12 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 }
 
 // gp_dump_records writes records in the batch layout (28-byte records, then
-// data at their offsets) to a dumper, with µs or ns fractions as given.
+// data at their offsets) to a dumper, with µs or ns fractions as given, and
+// flushes them. It returns 0 or the errno of the first failed write: stdio
+// only remembers a failure in the stream's error flag (a later fflush can
+// succeed), so the flag is checked after every record and writing stops there.
 static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
+	FILE *f = pcap_dump_file(d);
 	for (int i = 0; i < n; i++) {
 		const unsigned char *m = buf + (size_t)i * 28;
 		struct pcap_pkthdr h;
@@ -105,9 +109,27 @@ static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
 		h.ts.tv_usec = frac;
 		h.caplen = caplen;
 		h.len = len;
+		errno = 0;
 		pcap_dump((u_char *)d, &h, buf + off);
+		if (ferror(f)) return errno ? errno : EIO;
 	}
-	return pcap_dump_flush(d);
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f)) return errno ? errno : EIO;
+	return 0;
+}
+
+// gp_dump_close flushes and closes a dumper's file, returning 0 or the errno
+// of the failure: pcap_dump_close is fclose with the result thrown away.
+static int gp_dump_close(pcap_dumper_t *d) {
+	FILE *f = pcap_dump_file(d);
+	errno = 0;
+	int bad = fflush(f) != 0 || ferror(f);
+	int err = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	return bad ? (err ? err : EIO) : 0;
 }
 
 // gp_tell and gp_seek give and set a savefile's read position (-1: not a
@@ -340,17 +362,24 @@ func dumpOpenDead(path string, linkType, snaplen, precision int) (unsafe.Pointer
 	return unsafe.Pointer(d), nil
 }
 
+// dumpRecords writes n records of buf; a failure is the write's errno.
 func dumpRecords(d unsafe.Pointer, buf []byte, n int) error {
 	if n == 0 {
 		return nil
 	}
-	if C.gp_dump_records((*C.pcap_dumper_t)(d), (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(n)) != 0 {
-		return errors.New("error writing dump file")
+	if e := C.gp_dump_records((*C.pcap_dumper_t)(d), (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(n)); e != 0 {
+		return syscall.Errno(e)
 	}
 	return nil
 }
 
-func dumpClose(d unsafe.Pointer) { C.pcap_dump_close((*C.pcap_dumper_t)(d)) }
+// dumpClose flushes and closes a dumper's file; a failure is its errno.
+func dumpClose(d unsafe.Pointer) error {
+	if e := C.gp_dump_close((*C.pcap_dumper_t)(d)); e != 0 {
+		return syscall.Errno(e)
+	}
+	return nil
+}
 
 func setNonblock(p pcapT, on bool) error {
 	var errbuf [errbufSize]C.char
