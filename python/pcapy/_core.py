@@ -12,6 +12,7 @@ anything reaches the dead runtime.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -94,30 +95,31 @@ class _Extension:
 
     def __init__(self) -> None:
         self.__dict__["_lock"] = threading.Lock()
-        self.__dict__["_state"] = "unloaded"  # "loaded", "forked" or "failed: <message>"
+        self.__dict__["_state"] = "unloaded"  # then "loaded", or "forked" in a fork child
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # copy, pickle, inspect probe dunders: no load for them
             raise AttributeError(name)
-        state = self.__dict__["_state"]
-        if state == "unloaded":
+        if self.__dict__["_state"] == "unloaded":
             self._load()
-            state = self.__dict__["_state"]
-        if state == "forked":
+        if self.__dict__["_state"] == "forked":
             raise RuntimeError(FORKED_MESSAGE)
-        if state.startswith("failed: "):
-            raise ImportError(state[len("failed: "):], name=_EXTENSION)
         return getattr(sys.modules[_EXTENSION], name)
 
     def _load(self) -> None:
+        """Load the extension and start its runtime's poller (see Init in
+        gopcapy/pybridge/runtime.go); on failure nothing is kept, so a later
+        call tries again (e.g. once descriptors were freed)."""
         with self.__dict__["_lock"]:
             if self.__dict__["_state"] != "unloaded":
                 return
             try:
                 module = importlib.import_module(_EXTENSION)
             except ImportError as exc:
-                self.__dict__["_state"] = "failed: " + str(_load_error(exc))
-                return
+                if "Too many open files" in str(exc):
+                    raise OSError(errno.EMFILE, f"{os.strerror(errno.EMFILE)} (loading pcapy's Go extension)") from None
+                raise _load_error(exc) from None
+            call(module.pybridge_Init)
             self.__dict__.update(
                 (k, v) for k, v in vars(module).items() if not k.startswith("__")
             )
