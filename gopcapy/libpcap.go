@@ -120,6 +120,14 @@ static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
 	return 0;
 }
 
+// gp_dump_flush flushes a dumper's file: 0 or the errno of the failure.
+static int gp_dump_flush(pcap_dumper_t *d) {
+	FILE *f = pcap_dump_file(d);
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f)) return errno ? errno : EIO;
+	return 0;
+}
+
 // gp_dump_close flushes and closes a dumper's file, returning 0 or the errno
 // of the failure: pcap_dump_close is fclose with the result thrown away.
 static int gp_dump_close(pcap_dumper_t *d) {
@@ -386,6 +394,13 @@ func dumpOpenDead(path string, linkType, snaplen, precision int) (unsafe.Pointer
 	d := C.pcap_dump_open(p, cpath)
 	if d == nil {
 		return nil, errors.New(geterr(pcapT(p)))
+	}
+	// The file header goes out now, not with the first packets: nothing of a
+	// dumper then sits in a stdio buffer between calls, where a fork child's
+	// exit would flush a second copy into the file.
+	if e := C.gp_dump_flush(d); e != 0 {
+		C.gp_dump_close(d)
+		return nil, errors.New(path + ": " + errnoText(syscall.Errno(e)))
 	}
 	return unsafe.Pointer(d), nil
 }

@@ -153,11 +153,13 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
         raise translate(err) from None
 
 
-def cleanup(name: str, *args: Any) -> None:
-    """Call a releasing bridge function if this process's Go runtime holds
-    the object: after a fork the parent owns it and there is nothing to do."""
+def cleanup(name: str, *args: Any) -> Any:
+    """Call a releasing bridge function (close, free) if this process's Go
+    runtime holds the object: in a fork child the parent owns it, and
+    closing the child's copy of a Python object is then a no-op."""
     if go.usable():
-        getattr(go, name)(*args)
+        return call(getattr(go, name), *args)
+    return None
 
 
 def take_bytes(handle: int) -> bytes:
