@@ -86,16 +86,37 @@ def _load_error(exc: ImportError) -> ImportError:
 
 
 class _Extension:
-    """The Go extension module, loaded on first attribute access.
+    """The Go extension module's functions, as this object's attributes.
 
-    Loading copies the module's functions into this object's attributes, so
-    every later ``go.Name`` is a plain attribute read (``__getattr__`` runs
-    only for names not found there): no cost on hot paths.
+    It starts as an _Unloaded, whose ``__getattr__`` loads the extension on
+    first access and copies the module's functions here; then it becomes a
+    plain _Extension, so every later ``go.Name`` is an ordinary attribute read
+    (a ``__getattr__`` hook on the class would cost ~100 ns per read).
     """
 
     def __init__(self) -> None:
         self.__dict__["_lock"] = threading.Lock()
         self.__dict__["_state"] = "unloaded"  # then "loaded", or "forked" in a fork child
+
+    def usable(self) -> bool:
+        """True when Go calls can be made here without loading anything new."""
+        return self.__dict__["_state"] == "loaded"
+
+    def _forked(self) -> None:
+        """In a fork child: forget the parent's runtime if it was started."""
+        # The import system holds its lock across fork(), so the extension is
+        # either in sys.modules (Go started in the parent) or was never loaded.
+        if _EXTENSION in sys.modules:
+            for k in [k for k in self.__dict__ if k not in ("_lock", "_state")]:
+                del self.__dict__[k]
+            self.__dict__["_state"] = "forked"
+            self.__class__ = _Unloaded
+        self.__dict__["_lock"] = threading.Lock()
+
+
+class _Unloaded(_Extension):
+    """The extension before its first use, or in a fork child after the
+    parent's use: every attribute read loads it, or raises."""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # copy, pickle, inspect probe dunders: no load for them
@@ -124,24 +145,10 @@ class _Extension:
                 (k, v) for k, v in vars(module).items() if not k.startswith("__")
             )
             self.__dict__["_state"] = "loaded"
-
-    def _forked(self) -> None:
-        """In a fork child: forget the parent's runtime if it was started."""
-        # The import system holds its lock across fork(), so the extension is
-        # either in sys.modules (Go started in the parent) or was never loaded.
-        if _EXTENSION in sys.modules:
-            loaded = {k for k in self.__dict__ if k not in ("_lock", "_state")}
-            for k in loaded:
-                del self.__dict__[k]
-            self.__dict__["_state"] = "forked"
-        self.__dict__["_lock"] = threading.Lock()
-
-    def usable(self) -> bool:
-        """True when Go calls can be made here without loading anything new."""
-        return self.__dict__["_state"] == "loaded"
+            self.__class__ = _Extension
 
 
-go = _Extension()
+go = _Unloaded()
 os.register_at_fork(after_in_child=go._forked)
 
 
