@@ -85,6 +85,34 @@ def _load_error(exc: ImportError) -> ImportError:
     return ImportError(f"pcapy's Go extension could not be loaded: {text} ({hint})", name=_EXTENSION)
 
 
+# Address space the Go runtime needs free when it starts (measured on
+# linux/amd64, Go 1.26: with 512 MiB it aborts reserving its page summaries,
+# with 800 MiB creating its threads; 900 MiB worked). Under a lower RLIMIT_AS
+# (`ulimit -v`) loading would kill the process, so it raises MemoryError.
+_GO_ADDRESS_SPACE = 1 << 30
+
+
+def _address_space_error() -> str | None:
+    """Why RLIMIT_AS leaves the Go runtime too little room to start, if it does."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/status") as f:
+            used = next(int(line.split()[1]) << 10 for line in f if line.startswith("VmSize:"))
+    except (OSError, StopIteration):
+        return None
+    if soft - used >= _GO_ADDRESS_SPACE:
+        return None
+    return (
+        f"pcapy's Go runtime needs about {_GO_ADDRESS_SPACE >> 20} MiB of free address space to start; "
+        f"the address-space limit (RLIMIT_AS, `ulimit -v`) leaves {max(soft - used, 0) >> 20} MiB: "
+        "raise or remove it (a cgroup memory limit constrains memory without this problem)"
+    )
+
+
 class _Extension:
     """The Go extension module's functions, as this object's attributes.
 
@@ -134,6 +162,10 @@ class _Unloaded(_Extension):
         with self.__dict__["_lock"]:
             if self.__dict__["_state"] != "unloaded":
                 return
+            if _EXTENSION not in sys.modules:
+                too_little = _address_space_error()
+                if too_little:
+                    raise MemoryError(too_little)
             try:
                 module = importlib.import_module(_EXTENSION)
             except ImportError as exc:

@@ -229,3 +229,22 @@ def test_dumper_in_daemon_thread_at_exit_prints_nothing(tmp_path):
     assert proc.stderr == ""
     n = sum(1 for _ in pcapy.open_offline(tmp_path / "a.pcap.out"))
     assert n >= 40
+
+
+def test_address_space_limit_too_low_for_go_raises_memoryerror(tmp_path):
+    # Under `ulimit -v` the Go runtime aborts the process when it cannot
+    # reserve its address space at start: loading checks the room first.
+    proc = run("""
+        import resource, pcapy
+        vm = int(next(l for l in open("/proc/self/status") if l.startswith("VmSize:")).split()[1]) << 10
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        resource.setrlimit(resource.RLIMIT_AS, (vm + (256 << 20), hard))
+        for f in (lambda: pcapy.open_offline(A), lambda: pcapy.compile(1, 100, "tcp", 1, 0)):
+            try:
+                f()
+            except MemoryError as e:
+                print("MemoryError", "ulimit -v" in str(e))
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        print(pcapy.open_offline(A).next()[0].getcaplen() > 0)
+    """, tmp_path)
+    assert proc.stdout.split("\n")[:3] == ["MemoryError True", "MemoryError True", "True"]
