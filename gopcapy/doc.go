@@ -106,8 +106,13 @@ Instructions lists the program as `tcpdump -ddd` does:
 DumpOpen creates a pcap file for a reader's link type, snapshot length and
 precision; OpenDumper takes them as arguments. WritePacket writes one packet
 (data must hold at least Caplen bytes); WriteBatch writes packets in the Batch
-layout, checking every record before anything is written. Close flushes and
-closes the file; writes after it fail.
+layout, checking every record before anything is written; each write is
+flushed to the file before it returns (the file header at DumpOpen). Close
+closes the file; writes after it fail. A failed write (full disk, I/O error,
+closed pipe) returns an *Error "<path>: <strerror>" from the call that met
+it, and from every later write; the file then holds the packets written
+before the failure, the last possibly cut short. Close returns an error only
+for a failure no write returned.
 
 	d, err := r.DumpOpen("copy.pcap")
 	if err != nil {

@@ -3,15 +3,24 @@ package gopcapy
 import (
 	"encoding/binary"
 	"sync"
+	"syscall"
 	"unsafe"
 )
 
 // Dumper writes packets to a pcap file (libpcap's pcap_dump).
+//
+// A failed write (full disk, I/O error, closed pipe) is returned by the call
+// that met it as an *Error "<path>: <strerror>"; the Dumper then writes
+// nothing more and every later WriteBatch returns the same error. The file
+// holds the packets written before the failure, the last one possibly cut
+// short (stdio writes in buffer-sized pieces).
 type Dumper struct {
 	mu     sync.Mutex
 	d      unsafe.Pointer
 	closed bool
 	prec   Precision
+	path   string
+	err    error // the first write failure, returned by every later write
 }
 
 // ErrDumperClosed is returned by a closed Dumper's writes.
@@ -36,7 +45,7 @@ func OpenDumper(path string, linkType, snaplen int, prec Precision) (*Dumper, er
 	if err != nil {
 		return nil, pcapErr(err.Error())
 	}
-	return &Dumper{d: d, prec: prec}, nil
+	return &Dumper{d: d, prec: prec, path: path}, nil
 }
 
 // WritePacket writes one packet; data must hold at least h.Caplen bytes.
@@ -72,17 +81,39 @@ func (d *Dumper) WriteBatch(buf []byte, n int) error {
 	if d.closed {
 		return ErrDumperClosed
 	}
-	return dumpRecords(d.d, buf, n)
+	if d.err != nil {
+		return d.err
+	}
+	if err := dumpRecords(d.d, buf, n); err != nil {
+		d.err = d.failure(err)
+		return d.err
+	}
+	return nil
 }
 
-// Close flushes and closes the file; it is idempotent.
-func (d *Dumper) Close() {
+// failure words a write error as libpcap words file errors: "<path>: <strerror>".
+func (d *Dumper) failure(err error) error {
+	if e, ok := err.(syscall.Errno); ok {
+		return pcapErr(d.path + ": " + errnoText(e))
+	}
+	return pcapErr(d.path + ": " + err.Error())
+}
+
+// Close flushes and closes the file; it is idempotent. It returns an error
+// only when this flush or close failed and no earlier write had failed (an
+// earlier failure was returned by the write that met it).
+func (d *Dumper) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return
+		return nil
 	}
 	d.closed = true
-	dumpClose(d.d)
+	err := dumpClose(d.d)
 	d.d = nil
+	if err != nil && d.err == nil {
+		d.err = d.failure(err)
+		return d.err
+	}
+	return nil
 }

@@ -17,6 +17,8 @@ package gopcapy
 #include <sys/eventfd.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <pcap.h>
 
 // gp_pending keeps a packet pcap_next_ex returned that did not fit into the
@@ -93,8 +95,12 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 }
 
 // gp_dump_records writes records in the batch layout (28-byte records, then
-// data at their offsets) to a dumper, with µs or ns fractions as given.
+// data at their offsets) to a dumper, with µs or ns fractions as given, and
+// flushes them. It returns 0 or the errno of the first failed write: stdio
+// only remembers a failure in the stream's error flag (a later fflush can
+// succeed), so the flag is checked after every record and writing stops there.
 static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
+	FILE *f = pcap_dump_file(d);
 	for (int i = 0; i < n; i++) {
 		const unsigned char *m = buf + (size_t)i * 28;
 		struct pcap_pkthdr h;
@@ -105,9 +111,61 @@ static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
 		h.ts.tv_usec = frac;
 		h.caplen = caplen;
 		h.len = len;
+		errno = 0;
 		pcap_dump((u_char *)d, &h, buf + off);
+		if (ferror(f)) return errno ? errno : EIO;
 	}
-	return pcap_dump_flush(d);
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f)) return errno ? errno : EIO;
+	return 0;
+}
+
+// gp_dump_flush flushes a dumper's file: 0 or the errno of the failure.
+static int gp_dump_flush(pcap_dumper_t *d) {
+	FILE *f = pcap_dump_file(d);
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f)) return errno ? errno : EIO;
+	return 0;
+}
+
+// gp_dump_close flushes and closes a dumper's file, returning 0 or the errno
+// of the failure: pcap_dump_close is fclose with the result thrown away.
+static int gp_dump_close(pcap_dumper_t *d) {
+	FILE *f = pcap_dump_file(d);
+	errno = 0;
+	int bad = fflush(f) != 0 || ferror(f);
+	int err = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	return bad ? (err ? err : EIO) : 0;
+}
+
+// gp_list_eventfds writes up to max descriptors that are eventfds opened
+// without close-on-exec (as libpcap makes them) and returns their number, or
+// -1 when /proc/self/fd cannot be read (e.g. no descriptor is free).
+static int gp_list_eventfds(int *out, int max) {
+	DIR *d = opendir("/proc/self/fd");
+	if (d == NULL) return -1;
+	int n = 0;
+	struct dirent *e;
+	char path[64], link[64];
+	while ((e = readdir(d)) != NULL && n < max) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+		int fd = atoi(e->d_name);
+		if (fd == dirfd(d)) continue;
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		ssize_t l = readlink(path, link, sizeof link - 1);
+		if (l < 0) continue;
+		link[l] = 0;
+		if (strcmp(link, "anon_inode:[eventfd]") != 0) continue;
+		int fl = fcntl(fd, F_GETFD);
+		if (fl < 0 || (fl & FD_CLOEXEC)) continue;
+		out[n++] = fd;
+	}
+	closedir(d);
+	return n;
 }
 
 // gp_tell and gp_seek give and set a savefile's read position (-1: not a
@@ -337,20 +395,34 @@ func dumpOpenDead(path string, linkType, snaplen, precision int) (unsafe.Pointer
 	if d == nil {
 		return nil, errors.New(geterr(pcapT(p)))
 	}
+	// The file header goes out now, not with the first packets: nothing of a
+	// dumper then sits in a stdio buffer between calls, where a fork child's
+	// exit would flush a second copy into the file.
+	if e := C.gp_dump_flush(d); e != 0 {
+		C.gp_dump_close(d)
+		return nil, errors.New(path + ": " + errnoText(syscall.Errno(e)))
+	}
 	return unsafe.Pointer(d), nil
 }
 
+// dumpRecords writes n records of buf; a failure is the write's errno.
 func dumpRecords(d unsafe.Pointer, buf []byte, n int) error {
 	if n == 0 {
 		return nil
 	}
-	if C.gp_dump_records((*C.pcap_dumper_t)(d), (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(n)) != 0 {
-		return errors.New("error writing dump file")
+	if e := C.gp_dump_records((*C.pcap_dumper_t)(d), (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(n)); e != 0 {
+		return syscall.Errno(e)
 	}
 	return nil
 }
 
-func dumpClose(d unsafe.Pointer) { C.pcap_dump_close((*C.pcap_dumper_t)(d)) }
+// dumpClose flushes and closes a dumper's file; a failure is its errno.
+func dumpClose(d unsafe.Pointer) error {
+	if e := C.gp_dump_close((*C.pcap_dumper_t)(d)); e != 0 {
+		return syscall.Errno(e)
+	}
+	return nil
+}
 
 func setNonblock(p pcapT, on bool) error {
 	var errbuf [errbufSize]C.char
@@ -382,6 +454,23 @@ func waitReadable(fd, wake, ms int) (readable, interrupted bool) {
 	r := C.gp_wait_readable(C.int(fd), C.int(wake), C.int(ms))
 	return r > 0, r < 0
 }
+
+// libpcapEventfds lists the eventfds without close-on-exec; ok is false when
+// they cannot be listed.
+func libpcapEventfds() (fds map[int]bool, ok bool) {
+	var buf [1024]C.int
+	n := int(C.gp_list_eventfds(&buf[0], C.int(len(buf))))
+	if n < 0 || n == len(buf) {
+		return nil, false
+	}
+	fds = make(map[int]bool, n)
+	for _, fd := range buf[:n] {
+		fds[int(fd)] = true
+	}
+	return fds, true
+}
+
+func closeFd(fd int) { C.close(C.int(fd)) }
 
 // newWakeFd returns an eventfd for wakeUp, or -1 if none can be made (then a
 // wait just runs to its end: at most one slice of ReadBatch).

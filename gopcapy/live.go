@@ -2,6 +2,7 @@ package gopcapy
 
 import (
 	"fmt"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,14 +30,46 @@ func OpenLive(device string, snaplen int, promisc bool, timeout time.Duration) (
 // Set* methods and then activated with Activate (pcap_create). An unknown
 // device is accepted here; Activate then returns -5.
 func Create(device string) (*Reader, error) {
-	h, err := pcap.NewInactiveHandle(device)
+	h, createFd, err := newInactiveHandle(device)
 	if err != nil {
 		return nil, pcapErr(err.Error())
 	}
 	r := newReader(cptrOf(h), h.CleanUp, Micro, false)
-	r.live, r.device = true, device
+	r.live, r.device, r.createFd = true, device, createFd
 	setTimeout(r.p, bufferTimeoutMs(0)) // libpcap's default, 0, never delivers on fast links (see bufferTimeout)
 	return r, nil
+}
+
+// createMu makes the eventfd a pcap_create makes identifiable: only one
+// pcap_create runs at a time between the two listings.
+var createMu sync.Mutex
+
+// newInactiveHandle is pcap_create, plus the descriptor of the eventfd that
+// libpcap up to 1.10.4 makes in pcap_create and closes only when the handle
+// was activated (-1 if none was made or it cannot be told): Close closes it
+// for a handle never activated, or every create()+close() would leak one.
+func newInactiveHandle(device string) (*pcap.InactiveHandle, int, error) {
+	createMu.Lock()
+	defer createMu.Unlock()
+	before, ok := libpcapEventfds()
+	h, err := pcap.NewInactiveHandle(device)
+	if err != nil || !ok {
+		return h, -1, err
+	}
+	after, ok := libpcapEventfds()
+	if !ok {
+		return h, -1, nil
+	}
+	made := -1
+	for fd := range after {
+		if !before[fd] {
+			if made >= 0 {
+				return h, -1, nil // more than one: not ours to tell
+			}
+			made = fd
+		}
+	}
+	return h, made, nil
 }
 
 // libpcap's packet buffer timeout, the block timeout of Linux TPACKET_V3:
@@ -155,6 +188,7 @@ func (r *Reader) Activate() int {
 		return r.actErr
 	}
 	rc := activate(r.p)
+	r.createFd = -1 // activated or failed: libpcap closes it (pcap_cleanup_linux)
 	if rc < 0 && rc != statusActivated {
 		r.actErr = rc
 	}

@@ -50,6 +50,7 @@ type Reader struct {
 	net      uint32
 	mask     uint32
 	wake     int   // eventfd that Close signals to end a live wait; -1 if none
+	createFd int   // libpcap's eventfd of a created, never activated handle; -1 if none
 	actErr   int   // status of a failed Activate, returned again after
 	sigStop  bool  // a signal ends a live wait (StopOnSignal)
 	readEnd  int64 // savefile offset after the last packet read (-1: unknown)
@@ -83,7 +84,7 @@ func OpenOfflinePrecision(path string, prec Precision) (*Reader, error) {
 }
 
 func newReader(p pcapT, closeFn func(), prec Precision, handleNano bool) *Reader {
-	r := &Reader{p: p, closeFn: closeFn, pend: newPending(), prec: prec, fracDiv: 1, wake: -1, readEnd: tell(p)}
+	r := &Reader{p: p, closeFn: closeFn, pend: newPending(), prec: prec, fracDiv: 1, wake: -1, createFd: -1, readEnd: tell(p)}
 	r.setHandlePrecision(handleNano)
 	return r
 }
@@ -123,6 +124,9 @@ func (r *Reader) Close() {
 	defer r.mu.Unlock()
 	closeWakeFd(r.wake)
 	r.closeFn()
+	if r.createFd >= 0 { // never activated: libpcap does not close it
+		closeFd(r.createFd)
+	}
 	freePending(r.pend)
 	r.p, r.pend = nil, nil
 }

@@ -30,11 +30,12 @@ func DumpWrite(d int, buf []byte, n int) (rc int, err error) {
 	return 0, kinded(dp.WriteBatch(buf, n))
 }
 
-// DumpClose closes a dumper; unknown handles are ignored.
+// DumpClose closes a dumper; unknown handles are ignored. The error is a
+// failure of the final flush or close not reported by an earlier write.
 func DumpClose(d int) (rc int, err error) {
 	defer guard(&err)
 	if dp, ok := dumpers.remove(d); ok {
-		dp.Close()
+		return 0, kinded(dp.Close())
 	}
 	return 0, nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/gopcapy/gopcapy/gopcapy"
@@ -70,6 +72,8 @@ func TestKindedNamesThePythonException(t *testing.T) {
 		{&gopcapy.Error{Msg: "unknown file format"}, "PcapError: unknown file format"},
 		{&gopcapy.BPFError{Msg: "Couldn't compile BPF program"}, "BPFError: Couldn't compile BPF program"},
 		{io.EOF, "PcapError: unexpected end of file"},
+		{syscall.EMFILE, "OSError: 24 too many open files"},
+		{&os.PathError{Op: "pipe2", Path: "", Err: syscall.EMFILE}, "OSError: 24 pipe2 : too many open files"},
 		{errors.New("surprise"), "InternalError: surprise"},
 	}
 	for _, tt := range tests {
@@ -79,5 +83,16 @@ func TestKindedNamesThePythonException(t *testing.T) {
 	}
 	if kinded(nil) != nil {
 		t.Error("kinded(nil) must be nil")
+	}
+}
+
+func TestInitStartsThePollerOnce(t *testing.T) {
+	for i := 0; i < 2; i++ {
+		if _, err := Init(); err != nil {
+			t.Fatalf("Init #%d: %v", i+1, err)
+		}
+	}
+	if !poller.started {
+		t.Error("poller not marked started")
 	}
 }

@@ -35,7 +35,7 @@ var bridge = map[string]any{
 	"ColumnsProgress": ColumnsProgress, "ColumnsReadFiles": ColumnsReadFiles,
 	"ColumnsRows": ColumnsRows, "ColumnsWait": ColumnsWait,
 	"ListDatalinks": ListDatalinks, "SetDatalink": SetDatalink,
-	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType,
+	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType, "Init": Init,
 }
 
 // exportedFuncs maps each exported function to what its first parameter

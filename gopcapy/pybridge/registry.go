@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 
 	"github.com/gopcapy/gopcapy/gopcapy"
 )
@@ -74,6 +75,7 @@ func getReader(h int) (*reader, error) {
 func kinded(err error) error {
 	var pe *gopcapy.Error
 	var be *gopcapy.BPFError
+	var errno syscall.Errno
 	switch {
 	case err == nil:
 		return nil
@@ -85,6 +87,9 @@ func kinded(err error) error {
 		return errors.New("BPFError: " + be.Msg)
 	case errors.Is(err, io.EOF):
 		return errors.New("PcapError: unexpected end of file")
+	case errors.As(err, &errno):
+		// Python's OSError(errno, strerror): "OSError: 24 too many open files".
+		return fmt.Errorf("OSError: %d %s", int(errno), err.Error())
 	}
 	return errors.New("InternalError: " + err.Error())
 }

@@ -31,7 +31,7 @@ class BPFProgram:
 
     def _adopt(self, handle: int) -> None:
         self._h = handle
-        weakref.finalize(self, go.pybridge_BPFFree, handle)
+        weakref.finalize(self, _core.cleanup, "pybridge_BPFFree", handle)
 
     @classmethod
     def _from_handle(cls, handle: int) -> "BPFProgram":

@@ -37,12 +37,16 @@ def _write(handle: int, pending: list) -> None:
         _core.release(buf)
 
 
-def _finish(handle: int, pending: list) -> None:
+def _finish(handle: int, pending: list, state: dict) -> None:
     """Write what is pending and close: on close(), garbage collection or exit."""
+    if not _core.go.usable():  # a fork child: the file is the parent's
+        return
     try:
-        _write(handle, pending)
+        if not state["error"]:
+            _write(handle, pending)
     finally:
-        go.pybridge_DumpClose(handle)
+        pending.clear()
+        call(go.pybridge_DumpClose, handle)
 
 
 class Dumper:
@@ -50,6 +54,11 @@ class Dumper:
 
     Everything dumped is on disk after ``close()``; a Dumper that is never
     closed is completed when it is garbage-collected or when Python exits.
+    A failed write (full disk, I/O error, closed pipe) raises PcapError
+    from the dump(), flush() or close() that met it; the Dumper then writes
+    nothing more, later dump()/flush() raise PcapError again and close()
+    releases the file. The file keeps the packets written before the
+    failure (the last one possibly cut short).
     """
 
     def __init__(self, handle: int, *, nano: bool = False) -> None:
@@ -57,8 +66,9 @@ class Dumper:
         self._nano = nano
         self._pending: list[tuple[int, int, int, int, bytes]] = []
         self._pending_bytes = 0
+        self._state = {"error": "", "closed_by_user": False}
         # finalize runs at garbage collection and, registered with atexit, at exit.
-        self._finalizer = weakref.finalize(self, _finish, handle, self._pending)
+        self._finalizer = weakref.finalize(self, _finish, handle, self._pending, self._state)
 
     def dump(self, header: Pkthdr, data: Any) -> None:
         """Write one packet: ``header`` gives its timestamp and lengths and
@@ -70,7 +80,11 @@ class Dumper:
             ValueError: data is shorter than the header's caplen.
         """
         if not self._finalizer.alive:
+            if self._closed_at_exit():
+                return
             raise PcapError("Dumper is already closed.")
+        if self._state["error"]:
+            raise PcapError(self._state["error"])
         if not isinstance(header, _Header):  # every Pkthdr; no ABC lookup
             raise PcapError("Not a pkthdr object")
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
@@ -90,13 +104,31 @@ class Dumper:
     def flush(self) -> None:
         """Write buffered packets to the file now (beyond pcapy)."""
         if not self._finalizer.alive:
+            if self._closed_at_exit():
+                return
             raise PcapError("Dumper is already closed.")
+        if self._state["error"]:
+            raise PcapError(self._state["error"])
         self._pending_bytes = 0
-        _write(self._h, self._pending)
+        try:
+            _write(self._h, self._pending)
+        except PcapError as err:
+            self._pending.clear()
+            if not self._finalizer.alive and self._closed_at_exit():
+                return  # closed by the exit hook while this thread wrote
+            self._state["error"] = str(err)
+            raise
 
     def close(self) -> None:
         """Write everything and close the file. Idempotent."""
+        self._state["closed_by_user"] = True
         self._finalizer()
+
+    def _closed_at_exit(self) -> bool:
+        """Closed by Python's exit, not by close(): a daemon thread still
+        dumping while the interpreter exits loses its late packets without a
+        traceback, as the rest of its work is abandoned."""
+        return not self._state["closed_by_user"]
 
     def __enter__(self) -> "Dumper":
         return self

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class PcapError(Exception):
     """An error reported by libpcap (its message, verbatim) or by pcapy."""
@@ -27,6 +29,10 @@ def translate(err: RuntimeError) -> Exception:
     RuntimeError: they are bugs and must be loud.
     """
     kind, sep, msg = str(err).partition(": ")
+    if kind == "OSError" and sep:  # "<errno> <text>", from a failed system call
+        code, _, text = msg.partition(" ")
+        if code.isdigit():
+            return OSError(int(code), os.strerror(int(code)))
     cls = _KINDS.get(kind) if sep else None
     if cls is None:
         return RuntimeError(f"gopcapy internal error: {err}")

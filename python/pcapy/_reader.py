@@ -506,7 +506,7 @@ class Reader(LinkAndTimeMixin):
         # A loop over the packets held (in another thread) ends with them.
         _drain(self._it)
         self._it = self._left = _CLOSED
-        call(go.pybridge_Close, self._h)
+        _core.cleanup("pybridge_Close", self._h)  # a no-op in a fork child
 
     def __enter__(self) -> "Reader":
         self._check_open()
