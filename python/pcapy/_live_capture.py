@@ -31,7 +31,6 @@ import os
 import secrets
 import struct
 import threading
-import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -45,6 +44,7 @@ _MARKER_FILTER = f"(ether proto {MARKER_ETHERTYPE:#x} and ether[14:4] = {int.fro
 _TO_MS = 10  # how long a packet may wait in a kernel block before the thread sees it
 DLT_EN10MB = 1
 PCAP_ERROR_PERM_DENIED = -8
+CAP_NET_RAW = 13
 
 
 class CaptureNotPermitted(Exception):
@@ -55,18 +55,22 @@ class CaptureError(RuntimeError):
     """The capture could not be opened, or its window could not be closed exactly."""
 
 
-def capture_permitted() -> Optional[str]:
-    """Why live capture is not permitted in this process, or None."""
-    if os.geteuid() == 0:
-        return None
+def effective_capabilities() -> Optional[int]:
+    """This process's effective capability bits (Linux), or None if unknown."""
     try:
         with open("/proc/self/status") as f:
-            caps = next(line for line in f if line.startswith("CapEff:"))
-        if int(caps.split()[1], 16) >> 13 & 1:  # CAP_NET_RAW
-            return None
-    except (OSError, StopIteration, ValueError):
-        pass
-    return "live capture needs root or CAP_NET_RAW (e.g. `sudo setcap cap_net_raw+ep` on the python binary)"
+            return next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+
+
+def capture_permitted() -> Optional[str]:
+    """Why live capture is not permitted in this process, or None."""
+    caps = effective_capabilities()
+    if caps is None or caps >> CAP_NET_RAW & 1:
+        return None  # permitted, or not Linux: libpcap will say
+    return ("live capture needs CAP_NET_RAW: run as root, or grant it to the interpreter "
+            "(`setcap cap_net_raw+ep <python>`)")
 
 
 def _marker(token: bytes, kind: bytes, index: int) -> bytes:

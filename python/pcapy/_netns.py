@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 PREFIX = "gpcapy-"
 CLONE_NEWNET = 0x40000000
+CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
 _counter = itertools.count(1)
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -61,8 +62,10 @@ def can_run() -> Optional[str]:
     """Why namespaces cannot be made here, or None when they can."""
     if not sys.platform.startswith("linux"):
         return "veth_pair needs Linux network namespaces"
-    if os.geteuid() != 0:
-        return "veth_pair needs root (it creates network namespaces and a veth pair)"
+    with open("/proc/self/status") as f:
+        caps = next((int(line.split()[1], 16) for line in f if line.startswith("CapEff:")), 0)
+    if not (caps >> CAP_SYS_ADMIN & 1 and caps >> CAP_NET_ADMIN & 1):
+        return "veth_pair needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN, to create network namespaces)"
     if not shutil.which("ip"):
         return "veth_pair needs iproute2 (the `ip` command)"
     return None

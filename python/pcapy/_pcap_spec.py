@@ -46,7 +46,8 @@ def _flags(value: Any) -> int:
 def _ns(ts: Any) -> int:
     if isinstance(ts, bool) or not isinstance(ts, (int, float)):
         raise TypeError(f"ts must be seconds since the epoch (int or float), not {type(ts).__name__}")
-    return ts * 1_000_000_000 if isinstance(ts, int) else round(ts * 1e9)
+    whole = int(ts)  # split first: ts * 1e9 in floats loses the sub-microsecond digits
+    return whole * 1_000_000_000 + round((ts - whole) * 1e9)
 
 
 def build_frame(spec: dict, linktype: int = 1) -> bytes:

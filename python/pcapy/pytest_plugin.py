@@ -69,6 +69,9 @@ def pcap_capture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any
 
     captures: list = request.node.stash.setdefault(_CAPTURES, [])
     config = request.config
+    reason = capture_permitted()
+    if reason:  # at setup: the skip names the test, not a line of this plugin
+        _unavailable(config, reason)
 
     class _Capture(LiveCapture):
         def __enter__(self) -> "LiveCapture":
@@ -80,9 +83,6 @@ def pcap_capture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any
 
     def start(interface: Any = None, filter: Optional[str] = None, *,  # noqa: A002
               name: Optional[str] = None, **options: Any) -> LiveCapture:
-        reason = capture_permitted()
-        if reason:
-            _unavailable(config, reason)
         device = getattr(interface, "dev", interface) or "lo"
         label = _safe(name or f"{len(captures) + 1}-{device}")
         cap = _Capture(interface, filter, path=tmp_path / "pcap" / f"{label}.pcap", **options)
