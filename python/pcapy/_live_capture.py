@@ -31,6 +31,7 @@ import os
 import secrets
 import struct
 import threading
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -41,6 +42,7 @@ MAGIC = b"gopcapy-capture-marker"
 _MARKER = struct.Struct("!6s6sH22s16scH")  # dst, src, type, magic, token, kind, index
 # Compiled into every capture's filter so markers pass whatever the test's filter is.
 _MARKER_FILTER = f"(ether proto {MARKER_ETHERTYPE:#x} and ether[14:4] = {int.from_bytes(MAGIC[:4], 'big'):#x})"
+_RESEND = 0.25  # seconds before a marker not seen is sent again
 _TO_MS = 10  # how long a packet may wait in a kernel block before the thread sees it
 DLT_EN10MB = 1
 PCAP_ERROR_PERM_DENIED = -8
@@ -122,11 +124,11 @@ class LiveCapture:
             self._thread = threading.Thread(target=self._read, name=f"pcap_capture {self.interface}",
                                             daemon=True)
             self._thread.start()
-            if self.synchronised == "markers":
-                self._senders[0].sendpacket(_marker(self._token, b"S", 0))
-            else:
+            if self.synchronised != "markers":
                 self._started.set()  # the window opened at activation
-            if not self._wait(self._started) or self._error:
+            send = lambda: self._senders[0].sendpacket(_marker(self._token, b"S", 0))  # noqa: E731
+            if not self._until(self._started, send if self.synchronised == "markers" else None) \
+                    or self._error:
                 raise CaptureError(f"the capture on {self.interface} did not see its own start marker "
                                    f"within {self.timeout} s") from self._error
         except BaseException:
@@ -145,10 +147,9 @@ class LiveCapture:
             return
         self._finished = True
         try:
-            if self.synchronised == "markers":
-                self._send_end_markers()
             self._stop.set()
-            complete = self._wait(self._done)
+            markers = self.synchronised == "markers"
+            complete = self._until(self._done, self._send_end_markers if markers else None)
             self._done.set()
             self._thread.join(self.timeout)
             self._write()
@@ -195,6 +196,7 @@ class LiveCapture:
         """A handle that sends markers on device (it reads nothing: filter 'less 1')."""
         tx = pcapy.create(device)
         tx.set_snaplen(64)
+        tx.set_buffer_size(1 << 16)  # it receives nothing: the smallest ring
         if tx.activate() < 0:
             tx.close()
             return False
@@ -254,8 +256,17 @@ class LiveCapture:
         if self._started.is_set() and not self._done.is_set():
             self.packets.append((hdr, data))
 
-    def _wait(self, event: threading.Event) -> bool:
-        return event.wait(self.timeout)
+    def _until(self, event: threading.Event, send: Any) -> bool:
+        """Wait for event up to self.timeout, calling send() first and again
+        every _RESEND seconds: a marker lost to a full queue is sent again."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if send:
+                send()
+            if event.wait(min(_RESEND, max(0.0, deadline - time.monotonic()))):
+                return True
+            if time.monotonic() >= deadline:
+                return False
 
     # -- results ---------------------------------------------------------------
 
@@ -266,10 +277,11 @@ class LiveCapture:
                 dumper.dump(hdr, data)
 
     def _close_handles(self) -> None:
-        for handle in [self._reader, *self._senders]:
-            if handle is not None:
-                handle.close()
+        # Closing a capture socket waits for an RCU grace period (~20 ms each
+        # here): do it in the background, the test has what it needs.
+        handles = [h for h in [self._reader, *self._senders] if h is not None]
         self._senders = []
+        threading.Thread(target=lambda: [h.close() for h in handles], daemon=True).start()
 
     def count(self, filter: Optional[str] = None) -> int:  # noqa: A002
         """How many captured packets match the BPF expression (all: None)."""
