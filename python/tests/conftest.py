@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from pathlib import Path
 
 import pytest
 
 import capgen
+
+# pcapy's pytest plugin: pytest loads it by its entry point where gopcapy is
+# installed; in the source tree (pcapy on the path through a .pth) load it here.
+PLUGIN_INSTALLED = any(ep.name == "pcapy" for ep in importlib.metadata.entry_points(group="pytest11"))
+PLUGIN_ARGS = [] if PLUGIN_INSTALLED else ["-p", "pcapy.pytest_plugin"]  # for pytester runs
+pytest_plugins = ["pytester"] + ([] if PLUGIN_INSTALLED else ["pcapy.pytest_plugin"])
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
