@@ -716,7 +716,10 @@ func (f *fileColumns) readPcap(linkType, snaplen int, prog *BPFProgram) (off int
 			h := buf[start:end]
 			sec, frac := order.Uint32(h), order.Uint32(h[4:])
 			caplen, wire := order.Uint32(h[8:]), order.Uint32(h[12:])
-			if caplen > uint32(snaplen) || sec >= 1<<31 || frac >= fracMax {
+			// libpcap refuses a caplen above its per-link-type maximum (262144
+			// for most, more for a few) even under a larger snaplen: anything
+			// above the common maximum goes to libpcap, which knows.
+			if caplen > uint32(min(snaplen, maxCommonSnaplen)) || sec >= 1<<31 || frac >= fracMax {
 				return pos, false, nil // libpcap's errors or its special cases
 			}
 			size := 16 + int(caplen)
@@ -751,6 +754,9 @@ func (f *fileColumns) readPcap(linkType, snaplen int, prog *BPFProgram) (off int
 		}
 	}
 }
+
+// maxCommonSnaplen is libpcap's MAXIMUM_SNAPLEN.
+const maxCommonSnaplen = 262144
 
 // grow reserves room for about n more rows (at most limit when limit > 0).
 func (c *Columns) grow(n, limit int) {
