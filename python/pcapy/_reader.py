@@ -258,7 +258,7 @@ class Reader(LinkAndTimeMixin):
             done = 0
             while cnt <= 0 or done < cnt:
                 done += self._run(callback, cnt - done if cnt > 0 else 0, counted=cnt > 0)
-                if self._take_break() or self._closed:
+                if self._take_break() or self._closed or 0 < cnt <= done:
                     return None
                 if not self._pending() and not self._more(None) and not self._live:
                     return None
