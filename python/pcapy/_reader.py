@@ -97,6 +97,10 @@ class Reader(LinkAndTimeMixin):
         # only once they left their callback, so no packet is handed out
         # after close() returned.
         self._running: list[int] = []
+        # The thread that read last, and whether a second one ever read:
+        # see _install.
+        self._owner: Optional[int] = None
+        self._shared = False
 
     # -- reading -----------------------------------------------------------
 
@@ -153,8 +157,37 @@ class Reader(LinkAndTimeMixin):
             self._check_open()  # closed by another thread during the read
             if got is None:
                 return False
-            self._it, self._left = got
+            self._install(got)
             return True
+
+    def _install(self, got: tuple[Iterator, Iterator]) -> None:
+        """Make a batch (read_pairs' two iterators) the packets held.
+
+        Its pairs are made lazily, one next() each, and one next() never
+        interleaves with another thread's, with one exception: a garbage
+        collection started by a header's allocation may run Python code
+        (finalizers) and switch threads between a header and its bytes. So
+        once a second thread reads, batches are lists of ready pairs.
+        """
+        self._claim()
+        if self._shared:
+            it = iter(list(got[0]))
+            self._it = self._left = it
+        else:
+            self._it, self._left = got
+
+    def _claim(self) -> None:
+        """Note which thread reads; from a second one on, the reader is
+        shared and the packets it holds become a list (see _install)."""
+        me = threading.get_ident()
+        if self._owner == me or self._shared and self._owner is not None:
+            self._owner = me
+            return
+        with self._lock:
+            if self._owner is not None and self._owner != me:
+                self._shared = True
+                self._it = self._left = iter(self._take_held())
+            self._owner = me
 
     def _more(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """_refill (or _fill with max_n) for loop() and dispatch(): False
@@ -208,7 +241,7 @@ class Reader(LinkAndTimeMixin):
         got = _batch.buffer_pairs(self._h, buf, n, self._header)
         if self._closed:  # by another thread, during the read
             raise ValueError("pcap is closed")
-        self._it, self._left = got
+        self._install(got)
         return True
 
     def _read_live(self, wait_ms: Optional[float], max_n: int, buf: _batch.Buffer) -> int:
@@ -252,6 +285,7 @@ class Reader(LinkAndTimeMixin):
         self._check_open()
         if self._take_break():
             return None
+        self._claim()
         me = threading.get_ident()
         self._running.append(me)
         try:
@@ -279,6 +313,7 @@ class Reader(LinkAndTimeMixin):
         self._check_open()
         if self._take_break():
             return 0
+        self._claim()
         me = threading.get_ident()
         self._running.append(me)
         try:
@@ -378,6 +413,7 @@ class Reader(LinkAndTimeMixin):
             return _batch.ng_batch(list(islice(self._it, max_n)))
         with self._lock:
             self._check_open()
+            self._claim()
             return self._next_batch_file(max_n)
 
     def _next_batch_file(self, max_n: int) -> tuple[bytes, bytes]:

@@ -123,6 +123,16 @@ def test_stress_many_threads_many_readers(numbered: Path) -> None:
     assert not errors
     for part in seen:
         assert len(part) == len(set(part))
+    # Read by several threads: batches are lists of ready pairs from then on.
+    assert all(r._shared for r in readers)
+
+
+def test_a_reader_of_one_thread_stays_lazy(numbered: Path) -> None:
+    reader = pcapy.open_offline(str(numbered))
+    for _ in range(2000):
+        reader.next()
+    reader.dispatch(10, lambda h, d: None)
+    assert not reader._shared
 
 
 # -- re-entrant callbacks: what libpcap's own loop delivers ------------------
