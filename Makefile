@@ -45,6 +45,7 @@ demo: build $(SAMPLE)  ## Summarise a generated sample capture (examples/01_summ
 test: setup build wheels  ## Run all tests: go test, pytest (wheels included), pytest on 3.10 and 3.13
 	go vet ./gopcapy/...
 	go test ./gopcapy/...
+	$(MAKE) race
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-pythons
 
@@ -69,6 +70,10 @@ test-pythons: system  ## Run the pytest suite on CPython 3.10 and 3.13 too (TEST
 	  $$v/bin/python -m pytest -q -p no:cacheprovider --ignore=python/tests/test_wheels.py; \
 	done
 
+.PHONY: race
+race: system  ## go test -race: the Go packages under the race detector
+	go test -race ./gopcapy/...
+
 .PHONY: bench
 bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=5; BENCH_MARKDOWN=BENCHMARKS.md to update it)
 	bash tools/refenv.sh $(REF_VENV)
@@ -76,8 +81,11 @@ bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=
 	$(PY) bench/analysis_bench.py --packets $${BENCH_PACKETS:-1000000} --markdown bench/out/ANALYSIS.md
 
 .PHONY: fuzz
-fuzz: system  ## Fuzz the capture-file reader for FUZZTIME (default 2m)
-	go test ./gopcapy -run '^$$' -fuzz FuzzOpenOffline -fuzztime $${FUZZTIME:-2m}
+fuzz: build  ## Run every fuzz target, each for FUZZTIME (default 2m): Go's and the Python surface's
+	go test ./gopcapy -run '^$$' -fuzz '^FuzzOpenOffline$$' -fuzztime $${FUZZTIME:-2m}
+	go test ./gopcapy -run '^$$' -fuzz '^FuzzDecodeFields$$' -fuzztime $${FUZZTIME:-2m}
+	PCAPY_FUZZ_SECONDS=$$($(PY) -c 'import sys; t = sys.argv[1]; print(int(float(t[:-1]) * {"s": 1, "m": 60, "h": 3600}[t[-1]]) if t[-1] in "smh" else 120)' $${FUZZTIME:-2m}) \
+		$(PY) -m pytest -q -p no:cacheprovider python/tests/test_fuzz_surface.py
 
 .PHONY: wheels
 wheels: system $(PY)  ## Build manylinux wheels for each CPython 3.10-3.13 found (PYTHONS=...) and the sdist into dist/

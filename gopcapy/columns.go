@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"net/netip"
 	"os"
@@ -271,6 +272,32 @@ type Columns struct {
 
 	rows int
 	skip uint32 // bit i: ColumnNames[i] is not kept
+	err  error  // a *RangeError: a row's timestamp does not fit TS
+}
+
+// Err reports the first row whose timestamp does not fit in TS (int64
+// nanoseconds: 1677-09-21 to 2262-04-11), nil when every row's does.
+func (c *Columns) Err() error { return c.err }
+
+// tsNs is sec and nsec (in [0, 1e9)) as nanoseconds since the epoch; ok is
+// false when that does not fit in an int64.
+func tsNs(sec, nsec int64) (ns int64, ok bool) {
+	const maxSec = math.MaxInt64 / 1_000_000_000
+	if sec > maxSec || sec < -maxSec || sec == maxSec && nsec > math.MaxInt64%1_000_000_000 {
+		return 0, false
+	}
+	return sec*1_000_000_000 + nsec, true
+}
+
+// timestamp is a row's TS value; one that does not fit sets c.err.
+func (c *Columns) timestamp(sec, nsec int64) int64 {
+	ns, ok := tsNs(sec, nsec)
+	if !ok && c.err == nil {
+		c.err = &RangeError{Msg: fmt.Sprintf("packet %d: timestamp %d s is outside the ts column's "+
+			"int64 nanoseconds (years 1677-2262); read it with next() or leave out the ts column (fields=)",
+			c.rows, sec)}
+	}
+	return ns
 }
 
 // ColumnNames are the names of the columns, in the order of Columns' fields
@@ -344,7 +371,7 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 		if f.IPVersion != 0 {
 			src, dst = c.addr(f.IPVersion, &f.Src), c.addr(f.IPVersion, &f.Dst)
 		}
-		c.TS = append(c.TS, h.Sec*1_000_000_000+nsec)
+		c.TS = append(c.TS, c.timestamp(h.Sec, nsec))
 		c.Caplen = append(c.Caplen, h.Caplen)
 		c.Len = append(c.Len, h.Len)
 		c.LinkType = append(c.LinkType, uint16(linkType))
@@ -361,7 +388,7 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 		return
 	}
 	if skip&fldTS == 0 {
-		c.TS = append(c.TS, h.Sec*1_000_000_000+nsec)
+		c.TS = append(c.TS, c.timestamp(h.Sec, nsec))
 	}
 	if skip&fldCaplen == 0 {
 		c.Caplen = append(c.Caplen, h.Caplen)
@@ -477,6 +504,9 @@ func (r *Reader) ReadColumns(c *Columns, count int, wait time.Duration) (int, er
 		n, err := r.ReadBatch(&b, want, wait)
 		c.AppendBatch(&b, r.Precision(), linkType)
 		done += n
+		if c.err != nil {
+			return done, c.err
+		}
 		if err != nil {
 			return done, err
 		}
@@ -493,7 +523,13 @@ func (r *Reader) seekTo(off int64) bool {
 		return false
 	}
 	defer r.mu.Unlock()
-	return seek(r.p, off)
+	if !seek(r.p, off) {
+		return false
+	}
+	// Nothing was handed out before off: a SetFilter that follows rewinds
+	// here, not to the first record (which gave rows twice).
+	r.readEnd = off
+	return true
 }
 
 // offset returns a savefile's read position, -1 when unknown.
@@ -561,6 +597,9 @@ func ReadFileColumns(ctx context.Context, path string, opt ColumnOptions) (*Colu
 		f.size = st.Size()
 	}
 	off, done, err := f.readPcap(linkType, snaplen, prog)
+	if err == nil {
+		err = f.c.err
+	}
 	if err != nil || done {
 		return f.result(err)
 	}
@@ -604,10 +643,11 @@ func (f *fileColumns) progress(pos int64) {
 
 // result turns a read error into a *ReadError; other errors drop the rows.
 func (f *fileColumns) result(err error) (*Columns, error) {
+	var re *RangeError
 	switch {
 	case err == nil:
 		return f.c, nil
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded), errors.As(err, &re):
 		return nil, err
 	}
 	return f.c, &ReadError{Path: f.path, Packets: f.c.Rows(), Err: err}
@@ -676,7 +716,10 @@ func (f *fileColumns) readPcap(linkType, snaplen int, prog *BPFProgram) (off int
 			h := buf[start:end]
 			sec, frac := order.Uint32(h), order.Uint32(h[4:])
 			caplen, wire := order.Uint32(h[8:]), order.Uint32(h[12:])
-			if caplen > uint32(snaplen) || sec >= 1<<31 || frac >= fracMax {
+			// libpcap refuses a caplen above its per-link-type maximum (262144
+			// for most, more for a few) even under a larger snaplen: anything
+			// above the common maximum goes to libpcap, which knows.
+			if caplen > uint32(min(snaplen, maxCommonSnaplen)) || sec >= 1<<31 || frac >= fracMax {
 				return pos, false, nil // libpcap's errors or its special cases
 			}
 			size := 16 + int(caplen)
@@ -711,6 +754,9 @@ func (f *fileColumns) readPcap(linkType, snaplen int, prog *BPFProgram) (off int
 		}
 	}
 }
+
+// maxCommonSnaplen is libpcap's MAXIMUM_SNAPLEN.
+const maxCommonSnaplen = 262144
 
 // grow reserves room for about n more rows (at most limit when limit > 0).
 func (c *Columns) grow(n, limit int) {

@@ -20,3 +20,9 @@ type BPFError struct{ Msg string }
 func (e *BPFError) Error() string { return e.Msg }
 
 func pcapErr(msg string) error { return &Error{Msg: msg} }
+
+// RangeError reports a value the result cannot represent (a timestamp beyond
+// the int64 nanoseconds of a ts column); Python raises ValueError.
+type RangeError struct{ Msg string }
+
+func (e *RangeError) Error() string { return e.Msg }

@@ -5,11 +5,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/google/gopacket/pcap"
 )
 
-// fileBufferSize is the stdio buffer of capture files being read.
+// fileBufferSize is the stdio buffer of capture files being read, given
+// once a reader has read that much of its file: a reader that reads a few
+// packets (thousands may be open) keeps stdio's 4 KiB.
 const fileBufferSize = 256 << 10
 
 // Precision selects the unit of Pkthdr.Frac.
@@ -49,12 +52,14 @@ type Reader struct {
 	readErr  error // delivered after the packets read before it
 	net      uint32
 	mask     uint32
-	wake     int   // eventfd that Close signals to end a live wait; -1 if none
-	createFd int   // libpcap's eventfd of a created, never activated handle; -1 if none
-	actErr   int   // status of a failed Activate, returned again after
-	sigStop  bool  // a signal ends a live wait (StopOnSignal)
-	readEnd  int64 // savefile offset after the last packet read (-1: unknown)
-	ended    bool  // io.EOF or a read error was returned: nothing more comes
+	wake     int            // eventfd that Close signals to end a live wait; -1 if none
+	createFd int            // libpcap's eventfd of a created, never activated handle; -1 if none
+	actErr   int            // status of a failed Activate, returned again after
+	sigStop  bool           // a signal ends a live wait (StopOnSignal)
+	readEnd  int64          // savefile offset after the last packet read (-1: unknown)
+	ended    bool           // io.EOF or a read error was returned: nothing more comes
+	offline  bool           // a capture file: gets fileBuf once it has read fileBufferSize
+	fileBuf  unsafe.Pointer // the file's stdio buffer (nil: stdio's own), freed at Close
 
 	batch Batch // the last batch read; packets before pos were handed out
 	pos   int
@@ -73,13 +78,11 @@ func OpenOfflinePrecision(path string, prec Precision) (*Reader, error) {
 	if err != nil {
 		return nil, pcapErr(err.Error())
 	}
-	// A large stdio buffer: reads of 4 KiB (the default) cost more than
-	// libpcap's parsing on large packets.
-	buf := fileBuffer(cptrOf(h), fileBufferSize)
-	closeFn := func() { h.Close(); freeFileBuffer(buf) }
+	closeFn := func() { h.Close() }
 	// gopacket opens files with nanosecond precision; scale down for Micro.
 	r := newReader(cptrOf(h), closeFn, prec, tstampPrecision(cptrOf(h)) == int(Nano))
 	r.active = true
+	r.offline = true
 	return r, nil
 }
 
@@ -127,8 +130,9 @@ func (r *Reader) Close() {
 	if r.createFd >= 0 { // never activated: libpcap does not close it
 		closeFd(r.createFd)
 	}
+	freeFileBuffer(r.fileBuf) // after the stream that used it was closed
 	freePending(r.pend)
-	r.p, r.pend = nil, nil
+	r.p, r.pend, r.fileBuf = nil, nil, nil
 }
 
 // Closed reports whether Close was called.
@@ -170,9 +174,11 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		// Not the snapshot length: a file may claim gigabytes; bigger packets
-		// grow the buffer below.
-		need := maxN*recordSize + 2*max(pendingCaplen(r.pend), 65536)
+		// Not the snapshot length: a file may claim gigabytes. A buffer
+		// (Python's may be small) only needs room for the records and the
+		// packet kept aside; what does not fit stays for the next read, and
+		// a packet bigger than the room grows the buffer below.
+		need := maxN*recordSize + pendingCaplen(r.pend)
 		if len(b.buf) < need {
 			b.buf = make([]byte, max(need, 1<<20))
 		}
@@ -190,6 +196,7 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 		}
 		if n > 0 {
 			r.readEnd = b.offsetBefore(n)
+			r.bigFileBuffer()
 		}
 		switch status {
 		case readEOF:
@@ -223,6 +230,16 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 		if _, interrupted := waitReadable(selectableFd(r.p), r.wake, ms); interrupted && r.sigStop {
 			return 0, ErrTimeout
 		}
+	}
+}
+
+// bigFileBuffer gives a capture file a large stdio buffer once it has read
+// fileBufferSize bytes: reads of 4 KiB (the default) cost more than libpcap's
+// parsing on large packets.
+func (r *Reader) bigFileBuffer() {
+	if r.offline && r.fileBuf == nil && r.readEnd >= fileBufferSize {
+		r.offline = false // one try: pipes and odd streams keep stdio's buffer
+		r.fileBuf = fileBuffer(r.p, fileBufferSize)
 	}
 }
 

@@ -76,6 +76,7 @@ func kinded(err error) error {
 	var pe *gopcapy.Error
 	var be *gopcapy.BPFError
 	var errno syscall.Errno
+	var ve *gopcapy.RangeError
 	switch {
 	case err == nil:
 		return nil
@@ -85,6 +86,8 @@ func kinded(err error) error {
 		return errors.New("PcapError: " + pe.Msg)
 	case errors.As(err, &be):
 		return errors.New("BPFError: " + be.Msg)
+	case errors.As(err, &ve):
+		return errors.New("ValueError: " + ve.Msg)
 	case errors.Is(err, io.EOF):
 		return errors.New("PcapError: unexpected end of file")
 	case errors.As(err, &errno):

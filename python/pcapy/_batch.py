@@ -39,6 +39,11 @@ _TAIL = struct.Struct("=QQ")  # the two results Go leaves at the buffer's end
 MAX_BATCH = 1024
 DATA_BYTES = 256 << 10
 
+# A reader's first buffer is small (thousands of readers may be open, each
+# having read a packet or two: pcapy-ng needs ~8 KiB per reader) and grows to
+# the size above over its next reads: (packets, bytes) per step.
+BUFFER_STEPS = ((4, 8 << 10), (64, 64 << 10), (MAX_BATCH, DATA_BYTES))
+
 # Header classes with tuple's constructor (see _pkthdr): Go's values are valid.
 make_header: Callable[[tuple], Pkthdr] = _ReadPkthdr
 make_header_ns: Callable[[tuple], Pkthdr] = _ReadPkthdrNs
@@ -47,9 +52,10 @@ make_header_ns: Callable[[tuple], Pkthdr] = _ReadPkthdrNs
 class Buffer:
     """The memory Go reads a reader's packets into.
 
-    It lives as long as its Reader and is never resized: Go writes into it
-    only during a call made through that Reader, and only once the packets of
-    the previous read were all handed out (their headers are made from it).
+    Go writes into it only during a read made through its Reader, under the
+    reader's lock, and only once the packets of the previous read were all
+    handed out (their headers are made from it, lazily). A reader replaces it
+    by a bigger one (grown()); iterators of the old one keep it alive.
     """
 
     __slots__ = ("mem", "view", "addr", "size", "max_n", "data_bytes")
@@ -62,6 +68,18 @@ class Buffer:
         self.mem = array("B", bytes(self.size))
         self.addr = self.mem.buffer_info()[0]
         self.view = memoryview(self.mem)
+
+    def grown(self) -> "Buffer":
+        """The next bigger buffer of BUFFER_STEPS (self at the last step)."""
+        for max_n, data_bytes in BUFFER_STEPS:
+            if max_n > self.max_n:
+                return Buffer(max_n, data_bytes)
+        return self
+
+
+def first_buffer() -> Buffer:
+    """A reader's first buffer: the smallest step."""
+    return Buffer(*BUFFER_STEPS[0])
 
 
 def read_pairs(handle: int, buf: Buffer, max_n: int, header: Callable[[tuple], Pkthdr]) -> Optional[tuple[Iterator, Iterator]]:

@@ -6,9 +6,11 @@ import os
 import select
 import struct
 import sys
+import threading
 import time
 from collections import deque
-from itertools import islice, starmap
+from functools import partial
+from itertools import chain, count, islice, starmap
 from operator import length_hint
 from typing import Any, Callable, Iterator, Optional
 
@@ -43,30 +45,30 @@ _drain = deque(maxlen=0).extend
 _STATS = struct.Struct("=III")  # received, dropped, if_dropped
 
 
+def _end_marker(ended: list) -> Iterator:
+    """An empty iterator that appends True to ended when it is reached: after
+    a source chained with it, it tells whether a starmap over them ended
+    because the source did, or because the callback raised StopIteration
+    (which starmap and deque take as the end, and would swallow)."""
+    return iter(partial(ended.append, True), None)
+
+
 def _dotted(value: int) -> str:
     """A pcap_lookupnet address: its bytes in memory are the dotted quad's."""
     return ".".join(map(str, value.to_bytes(4, sys.byteorder)))
 
 
-class _ClosedIterator:
-    """Stands in for the packet iterator of a closed Reader."""
-
-    def __iter__(self) -> "_ClosedIterator":
-        return self
-
-    def __next__(self) -> Any:
-        raise ValueError("pcap is closed")
-
-    def __length_hint__(self) -> int:
-        return 0
-
-
-_CLOSED = _ClosedIterator()
-
-
 class Reader(LinkAndTimeMixin):
     """A packet capture: a file opened by ``open_offline`` or a device opened by
-    ``open_live``/``create``. Not constructed directly."""
+    ``open_live``/``create``. Not constructed directly.
+
+    Threads: every method may be called from any thread, and from a
+    loop()/dispatch() callback. Reads from Go are serialised by a lock taken
+    once per batch (not per packet); a packet is handed out once, to one
+    caller, with its own header. Packets are taken from one stream in file
+    order: a next() in a callback takes the packet after the callback's, which
+    the loop then skips, as with libpcap's pcap_loop.
+    """
 
     def __init__(self, handle: int, *, live: bool, nano: bool = False, to_ms: int = 0,
                  active: bool = True) -> None:
@@ -87,6 +89,18 @@ class Reader(LinkAndTimeMixin):
         # The packets read from Go and not yet handed out, in order.
         self._it: Iterator[tuple] = iter(())
         self._closed = False
+        # Held while reading from Go into self._buf and replacing self._it:
+        # the buffer is never written while a thread may still make headers
+        # from it. Reentrant: a signal handler may read too.
+        self._lock = threading.RLock()
+        # Threads in loop()/dispatch(): close() from another thread returns
+        # only once they left their callback, so no packet is handed out
+        # after close() returned.
+        self._running: list[int] = []
+        # The thread that read last, and whether a second one ever read:
+        # see _install.
+        self._owner: Optional[int] = None
+        self._shared = False
 
     # -- reading -----------------------------------------------------------
 
@@ -106,8 +120,11 @@ class Reader(LinkAndTimeMixin):
         return next(self._it, None) or self._next_slow()
 
     def _next_slow(self) -> tuple[Optional[Pkthdr], bytes]:
-        if self._refill(self._wait_budget_ms()):
-            return next(self._it)
+        wait = self._wait_budget_ms()
+        while self._refill(wait):
+            got = next(self._it, None)
+            if got is not None:  # else another thread took them all first
+                return got
         return _EOF
 
     # The buffers Go reads a file's packets into, made on the first read.
@@ -122,21 +139,66 @@ class Reader(LinkAndTimeMixin):
     _break = False
 
     def _refill(self, wait_ms: Optional[float]) -> bool:
-        """Read the next batch into self._it; False at EOF or on timeout."""
-        if self._live:
-            return self._fill(wait_ms)
-        self._check_open()
-        if self._error is not None:
-            err, self._error = self._error, None
-            raise err
-        buf = self._buf
-        if buf is None:
-            buf = self._buf = _batch.Buffer()
-        got = _batch.read_pairs(self._h, buf, _batch.MAX_BATCH, self._header)
-        if got is None:
-            return False
-        self._it, self._left = got
-        return True
+        """Make self._it hold packets: True when it does (read now, or by
+        another thread meanwhile), False at EOF or on timeout."""
+        with self._lock:
+            self._check_open()
+            if self._pending():
+                return True
+            if self._live:
+                return self._fill(wait_ms)
+            if self._error is not None:
+                err, self._error = self._error, None
+                raise err
+            # Every read after the first gets a bigger buffer, up to the
+            # full size: a reader that reads a packet or two stays small.
+            buf = self._buf = _batch.first_buffer() if self._buf is None else self._buf.grown()
+            got = _batch.read_pairs(self._h, buf, buf.max_n, self._header)
+            self._check_open()  # closed by another thread during the read
+            if got is None:
+                return False
+            self._install(got)
+            return True
+
+    def _install(self, got: tuple[Iterator, Iterator]) -> None:
+        """Make a batch (read_pairs' two iterators) the packets held.
+
+        Its pairs are made lazily, one next() each, and one next() never
+        interleaves with another thread's, with one exception: a garbage
+        collection started by a header's allocation may run Python code
+        (finalizers) and switch threads between a header and its bytes. So
+        once a second thread reads, batches are lists of ready pairs.
+        """
+        self._claim()
+        if self._shared:
+            it = iter(list(got[0]))
+            self._it = self._left = it
+        else:
+            self._it, self._left = got
+
+    def _claim(self) -> None:
+        """Note which thread reads; from a second one on, the reader is
+        shared and the packets it holds become a list (see _install)."""
+        me = threading.get_ident()
+        if self._owner == me or self._shared and self._owner is not None:
+            self._owner = me
+            return
+        with self._lock:
+            if self._owner is not None and self._owner != me:
+                self._shared = True
+                self._it = self._left = iter(self._take_held())
+            self._owner = me
+
+    def _more(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
+        """_refill (or _fill with max_n) for loop() and dispatch(): False
+        also when the reader was closed, by their callback or by another
+        thread; they return then."""
+        try:
+            return self._refill(wait_ms) if max_n is None else self._fill(wait_ms, max_n)
+        except ValueError:
+            if self._closed:
+                return False
+            raise
 
     def _pending(self) -> int:
         """How many packets read from Go are not handed out yet."""
@@ -155,7 +217,13 @@ class Reader(LinkAndTimeMixin):
         or a close() from another thread ends the wait promptly. max_n: at most
         that many packets (default: a batch, or 1 after getfd()).
         """
-        self._check_open()
+        with self._lock:
+            self._check_open()
+            if self._pending():
+                return True
+            return self._fill_locked(wait_ms, max_n)
+
+    def _fill_locked(self, wait_ms: Optional[float], max_n: Optional[int]) -> bool:
         if max_n is None:
             max_n = 1 if self._select else BATCH
         if not self._live:
@@ -165,7 +233,7 @@ class Reader(LinkAndTimeMixin):
             self._it = iter(_batch.batch_pairs(_batch.batch_blob(self._h), n, self._header))
             return True
         buf = self._buf
-        if buf is None:
+        if buf is None or buf.max_n < _batch.MAX_BATCH:
             buf = self._buf = _batch.Buffer()
         n = self._read_live(wait_ms, min(max_n, _batch.MAX_BATCH), buf)
         if n in (0, -1):
@@ -173,7 +241,7 @@ class Reader(LinkAndTimeMixin):
         got = _batch.buffer_pairs(self._h, buf, n, self._header)
         if self._closed:  # by another thread, during the read
             raise ValueError("pcap is closed")
-        self._it, self._left = got
+        self._install(got)
         return True
 
     def _read_live(self, wait_ms: Optional[float], max_n: int, buf: _batch.Buffer) -> int:
@@ -207,28 +275,30 @@ class Reader(LinkAndTimeMixin):
         """Call ``callback(Pkthdr, bytes)`` for ``cnt`` packets.
 
         ``cnt <= 0`` reads until the end of a file, or forever on a live
-        capture (Ctrl-C and ``close()`` still end it). The callback's return
-        value is ignored; if it raises, loop stops and re-raises, and the next
-        call resumes at the following packet.
+        capture (Ctrl-C, ``breakloop()`` and ``close()`` still end it). The
+        callback's return value is ignored; any exception it raises
+        (StopIteration and KeyboardInterrupt too) propagates unchanged, and
+        the next call resumes at the following packet. ``close()`` (from the
+        callback or another thread) ends the loop: it returns normally.
         """
         cnt = check_int(cnt, "cnt")
+        self._check_open()
         if self._take_break():
             return None
-        if cnt <= 0:
-            while True:
-                _drain(starmap(callback, self._it))
-                if self._take_break() or not self._refill(None) and not self._live:
+        self._claim()
+        me = threading.get_ident()
+        self._running.append(me)
+        try:
+            done = 0
+            while cnt <= 0 or done < cnt:
+                done += self._run(callback, cnt - done if cnt > 0 else 0, counted=cnt > 0)
+                if self._take_break() or self._closed or 0 < cnt <= done:
                     return None
-        done = 0
-        while done < cnt:
-            before = self._pending()
-            _drain(starmap(callback, islice(self._it, cnt - done)))
-            done += before - self._pending()
-            if self._take_break():
-                return None
-            if done < cnt and not self._refill(None) and not self._live:
-                return None
-        return None
+                if not self._pending() and not self._more(None) and not self._live:
+                    return None
+            return None
+        finally:
+            self._running.remove(me)
 
     def dispatch(self, cnt: int, callback: Callback) -> int:
         """Call ``callback(Pkthdr, bytes)`` for up to ``cnt`` packets and
@@ -236,30 +306,60 @@ class Reader(LinkAndTimeMixin):
 
         On a file, ``cnt <= 0`` handles the rest of the file. On a live
         capture it handles the packets of one read, waiting up to ``to_ms``
-        for them (0 if none came). Callback exceptions propagate as in loop().
+        for them (0 if none came). Callback exceptions and ``close()`` are
+        as in loop().
         """
         cnt = check_int(cnt, "cnt")
+        self._check_open()
         if self._take_break():
             return 0
-        if self._live:
-            if not self._active:
-                raise PcapError("This handle hasn't been activated yet")
-            # No more packets than asked for leave libpcap (pcapy leaves the rest there).
-            want = min(cnt, BATCH) if cnt > 0 else BATCH
-            if not self._pending() and not self._fill(self._wait_budget_ms(), want):
+        self._claim()
+        me = threading.get_ident()
+        self._running.append(me)
+        try:
+            if self._live:
+                if not self._active:
+                    raise PcapError("This handle hasn't been activated yet")
+                # No more packets than asked for leave libpcap (pcapy leaves the rest there).
+                want = min(cnt, BATCH) if cnt > 0 else BATCH
+                if not self._pending() and not self._more(self._wait_budget_ms(), want):
+                    self._take_break()
+                    return 0
+                done = self._run(callback, cnt, counted=True)
                 self._take_break()
-                return 0
-            done = self._handle(cnt, callback)
-            self._take_break()
+                return done
+            done = 0
+            while cnt <= 0 or done < cnt:
+                if not self._pending() and not self._more(0):
+                    break
+                done += self._run(callback, cnt - done if cnt > 0 else 0, counted=True)
+                if self._take_break() or self._closed:
+                    break
             return done
-        done = 0
-        while cnt <= 0 or done < cnt:
-            if not self._pending() and not self._refill(0):
-                break
-            done += self._handle(cnt - done if cnt > 0 else 0, callback)
-            if self._take_break():
-                break
-        return done
+        finally:
+            self._running.remove(me)
+
+    def _run(self, callback: Callback, cnt: int, counted: bool = False) -> int:
+        """Call callback for up to cnt (<= 0: all) of the packets held, at C
+        speed; with counted, return how many calls returned (else 0).
+
+        The packets come from self._it itself, so a next() (or anything that
+        reads) in the callback takes the following packet, and breakloop(),
+        setfilter() and close() end this run after the current packet by
+        emptying self._it. A StopIteration from the callback would end the
+        starmap quietly: the end marker tells it from the packets' end.
+        """
+        ended: list = []
+        src = self._it if cnt <= 0 else islice(self._it, cnt)
+        calls = starmap(callback, chain(src, _end_marker(ended)))
+        if counted:
+            returned = count()
+            _drain(zip(calls, returned))
+        else:
+            _drain(calls)
+        if not ended:
+            raise StopIteration
+        return next(returned) if counted else 0
 
     def breakloop(self) -> None:
         """Make a ``loop()`` or ``dispatch()`` in progress return after the
@@ -270,14 +370,17 @@ class Reader(LinkAndTimeMixin):
         """
         self._check_open()
         self._break = True
-        self._detach()
+        with self._lock:
+            # A loop running over the current iterator (in a callback's
+            # caller or another thread) ends after its current packet,
+            # without a check per packet; the packets move to a new one.
+            self._it = self._left = iter(self._take_held())
 
-    def _detach(self) -> None:
-        """Move the packets held to a new iterator, so that a loop running
-        over the current one (in a callback's caller or another thread) ends
-        after its current packet, without a check per packet."""
-        rest = list(self._it)
-        self._it = self._left = iter(rest)
+    def _take_held(self) -> list:
+        """Take the packets held out of self._it (which is left empty)."""
+        held = list(self._it)
+        self._it = self._left = iter(())
+        return held
 
     def _take_break(self) -> bool:
         """True (once) when breakloop() was called."""
@@ -285,13 +388,6 @@ class Reader(LinkAndTimeMixin):
             self._break = False
             return True
         return False
-
-    def _handle(self, cnt: int, callback: Callback) -> int:
-        """Run callback over buffered packets (all when cnt <= 0)."""
-        it = self._it
-        before = self._pending()
-        _drain(starmap(callback, islice(it, cnt) if cnt > 0 else it))
-        return before - self._pending()
 
     def __iter__(self) -> Iterator[tuple[Pkthdr, bytes]]:
         """Iterate over ``(Pkthdr, bytes)`` until the end of a file (forever
@@ -315,10 +411,15 @@ class Reader(LinkAndTimeMixin):
             if not self._pending() and not self._fill(self._wait_budget_ms(), max_n):
                 return b"", b""
             return _batch.ng_batch(list(islice(self._it, max_n)))
+        with self._lock:
+            self._check_open()
+            self._claim()
+            return self._next_batch_file(max_n)
+
+    def _next_batch_file(self, max_n: int) -> tuple[bytes, bytes]:
         # A file: max_n packets unless it ends first. Packets already read
         # (next() and the like read ahead) come first, the rest straight from
         # Go in pcapy-ng's layout, in several reads when they do not fit in one.
-        self._check_open()
         datas, metas, n, size = [], [], 0, 0
         if self._pending():
             pairs = list(islice(self._it, max_n))
@@ -356,10 +457,17 @@ class Reader(LinkAndTimeMixin):
             PcapError: the expression does not compile (libpcap's message).
         """
         check_str(filter, "filter")
-        self._check_open()
-        call(go.pybridge_SetFilter, self._h, filter, self._pending())
-        # Go filtered the packets we held and hands them out again.
-        self._it = self._left = iter(())
+        with self._lock:
+            self._check_open()
+            # Taken first: no other thread, and no loop running over them
+            # (this callback's caller), may hand them out unfiltered.
+            held = self._take_held()
+            try:
+                call(go.pybridge_SetFilter, self._h, filter, len(held))
+            except BaseException:
+                self._it = self._left = iter(held)  # the old filter stays
+                raise
+            # Go filtered the packets we held and hands them out again.
 
     def getnet(self) -> str:
         """Return the capture's network address as a dotted quad ('0.0.0.0' for files)."""
@@ -498,15 +606,27 @@ class Reader(LinkAndTimeMixin):
             raise ValueError("pcap is closed")
 
     def close(self) -> None:
-        """Close the capture. Idempotent; afterwards other methods raise
-        ``ValueError('pcap is closed')``."""
+        """Close the capture and free its buffers. Idempotent; afterwards
+        other methods raise ``ValueError('pcap is closed')``.
+
+        A loop()/dispatch() running in another thread returns normally after
+        its current callback; close() waits for that callback to return, so
+        no packet is handed out once close() returned. A next() waiting in
+        another thread raises ValueError.
+        """
         if self._closed:
             return
         self._closed = True
-        # A loop over the packets held (in another thread) ends with them.
+        # Loops over the packets held (here or in another thread) end with them.
         _drain(self._it)
-        self._it = self._left = _CLOSED
-        _core.cleanup("pybridge_Close", self._h)  # a no-op in a fork child
+        _core.cleanup("pybridge_Close", self._h)  # a read in another thread returns; a no-op in a fork child
+        with self._lock:
+            self._it = self._left = iter(())
+            self._buf = self._ngbuf = None
+            self._error = None
+        me = threading.get_ident()
+        while any(t != me for t in self._running):
+            time.sleep(0.001)
 
     def __enter__(self) -> "Reader":
         self._check_open()
