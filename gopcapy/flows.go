@@ -64,7 +64,7 @@ type FlowTable struct {
 	Flows []Flow
 	Addrs []netip.Addr // the addresses of Flows, in order of first appearance
 
-	open  map[flowKey]int32 // a key's current flow, an index in Flows
+	open  map[flowKey]int32     // a key's current flow, an index in Flows
 	addrs [2]map[[16]byte]int32 // IPv4 (IPv4-mapped) and IPv6 addresses' codes
 }
 
