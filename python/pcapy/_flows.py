@@ -239,8 +239,8 @@ def merge_flows(
     # Joins: the next row of the same key in a later part, close enough.
     same = np.zeros(n, dtype=bool)
     same[1:] = (group_id[order][1:] == group_id[order][:-1]) & (part[order][1:] != part[order][:-1])
-    f, l = first[order], last[order]
-    candidates = np.flatnonzero(same & (f - np.concatenate(([0], l[:-1])) < idle))
+    f, la = first[order], last[order]
+    candidates = np.flatnonzero(same & (f - np.concatenate(([0], la[:-1])) < idle))
     join = np.zeros(n, dtype=bool)
     start_first: dict[int, int] = {}
     for i in candidates:  # few: flows open at a part boundary
