@@ -42,7 +42,8 @@ def iter_columns(
     of the next). A chunk has fewer rows than ``chunk_rows`` only at the end,
     or after a file damaged midway (with ``on_error="warn"``; with ``"raise"``
     the rows of that file's last chunk are not yielded and PcapError is
-    raised). From a live Reader, a chunk also ends when ``to_ms`` passes
+    raised). A file that cannot be opened raises PcapError when the
+    iteration reaches it. From a live Reader, a chunk also ends when ``to_ms`` passes
     without a packet, and the iteration ends at the first empty chunk.
     """
     np = _need("numpy", "iter_columns")
