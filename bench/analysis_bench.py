@@ -6,7 +6,9 @@ usage: python bench/analysis_bench.py [--packets N] [--runs R] [--dpkt-runs D]
 
 The same question, answered four ways on the benchmark capture (N packets,
 default 1,000,000, made by python/tests/capgen.py and cached in bench/out/
-under bench/run.py's name, so both benchmarks share it):
+under bench/run.py's name, so both benchmarks share it); then
+bench/analysis_stream.py's part (reading speed against cat and the C floor,
+chunks, Arrow, read_flows against NFStream):
 
   columnar   pcapy.read_dataframe(path, fields=[...]) then
              df.groupby([src, dst, proto, sport, dport]).agg(packets, bytes)
@@ -37,6 +39,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # analysis_stream, run
 OUT = ROOT / "bench" / "out"
 CAPGEN = ROOT / "python" / "tests" / "capgen.py"
 OURS = ROOT / ".venv" / "bin" / "python"
@@ -224,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--packets", type=int, default=int(os.environ.get("BENCH_PACKETS", 1_000_000)))
     ap.add_argument("--runs", type=int, default=5, help="runs of each fast workload (default 5)")
     ap.add_argument("--dpkt-runs", type=int, default=3, help="runs of dpkt (default 3: ~13 s each)")
+    ap.add_argument("--nfstream-runs", type=int, default=2, help="runs of NFStream (default 2)")
     ap.add_argument("--capture", help="use this capture instead of the generated one")
     ap.add_argument("--markdown", help="also write the report to this file")
     ap.add_argument("--worker", nargs=2, metavar=("WORKLOAD", "PCAP"), help=argparse.SUPPRESS)
@@ -300,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         got = paired[name]
         lines.append(f"Target: columnar >= {target:g}x faster than {name}: "
                      f"{got:.1f}x (paired median), {'met' if got >= target else 'NOT met'}.")
+    # Reading speed against cat and the C floor, chunks, Arrow, flows and NFStream.
+    import analysis_stream
+    import run as bench_run
+
+    lines += analysis_stream.section(path, args.runs, args.nfstream_runs, bench_run.cfloor(OUT))
     report = "\n".join(lines) + "\n"
     print(report)
     if args.markdown:

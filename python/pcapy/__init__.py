@@ -8,6 +8,9 @@ names and nanosecond timestamps.
 
 from ._bpf import BPFProgram, compile
 from ._columns import read_columns, read_dataframe  # numpy/pandas only when called
+from ._chunks import iter_columns, iter_dataframes  # numpy/pandas only when called
+from ._flows import merge_flows, read_flows  # numpy/pandas only when called
+from ._arrow import read_arrow, to_parquet  # pyarrow only when called
 from . import _constants
 from ._constants import *  # noqa: F403  (the DLT_*, PCAP_D_*, PACKET_FANOUT_* constants)
 from ._devices import Address, Interface, datalink_description, datalink_name, datalink_value, interfaces
@@ -36,10 +39,16 @@ __all__ = [
     "datalink_value",
     "findalldevs",
     "interfaces",
+    "iter_columns",
+    "iter_dataframes",
     "lib_version",
     "lookupdev",
+    "merge_flows",
     "open_live",
     "open_offline",
+    "read_arrow",
     "read_columns",
     "read_dataframe",
+    "read_flows",
+    "to_parquet",
 ] + sorted(name for name in vars(_constants) if name.isupper())
