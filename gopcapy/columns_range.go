@@ -437,11 +437,11 @@ func ReadRangeColumns(ctx context.Context, src io.ReaderAt, size int64, path str
 	}
 	from, err := r.Boundary(start)
 	if err != nil {
-		return nil, err
+		return nil, r.sourceErr(err)
 	}
 	to, err := r.Boundary(max(end, start))
 	if err != nil {
-		return nil, err
+		return nil, r.sourceErr(err)
 	}
 	at, err := r.read(ctx, c, prog, from, to)
 	var mb *MissingBytesError
@@ -458,6 +458,16 @@ func ReadRangeColumns(ctx context.Context, src io.ReaderAt, size int64, path str
 		return nil, &SplitError{Path: path, At: at, Want: to}
 	}
 	return c, nil
+}
+
+// sourceErr keeps a source's missing bytes and names the file in a read
+// error.
+func (r *rangeReader) sourceErr(err error) error {
+	var mb *MissingBytesError
+	if errors.As(err, &mb) {
+		return err
+	}
+	return pcapErr(fmt.Sprintf("%s: %v", r.path, err))
 }
 
 // read appends the records from offset from to offset to and returns where
@@ -525,3 +535,7 @@ func (r *rangeReader) damage(err error, pos int64, what string) error {
 	}
 	return err
 }
+
+// RangeLookback returns how many bytes before an offset Boundary may read:
+// what a caller supplying a PiecesSource should include before a range.
+func RangeLookback() int64 { return rangeLookback }
