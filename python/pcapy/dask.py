@@ -122,10 +122,33 @@ def read_pcaps(
     fs, files = _expand(fsspec, paths, storage_options or {})
     parts = [part for path in files for part in _plan(fs, path, chunk_bytes)]
     local = _is_local(fs)
-    meta = _columns._dataframe(pd, names, {n: np.empty(0, DTYPES[n]) for n in names}, [])
-    meta = dd.utils.clear_known_categories(meta, cols=[n for n in names if n in ("src", "dst")])
+    meta = _meta(pd, np, dd, names)
     reader = _PartReader(filter or "", tuple(names), on_error, None if local else fs)
     return dd.from_map(reader, parts, meta=meta, label="read-pcaps", enforce_metadata=False)
+
+
+def _meta(pd: Any, np: Any, dd: Any, names: list[str]) -> "pandas.DataFrame":
+    """An empty frame of read_dataframe's columns, with src and dst as
+    categoricals of unknown categories (each partition has its own)."""
+    meta = _columns._dataframe(pd, names, {n: np.empty(0, DTYPES[n]) for n in names}, [])
+    unknown = pd.CategoricalDtype(pd.Index([dd.utils.UNKNOWN_CATEGORIES]))
+    for name in ("src", "dst"):
+        if name in meta:
+            meta[name] = meta[name].astype(unknown)
+    return meta
+
+
+def _string_categories(pd: Any, frame: "pandas.DataFrame") -> "pandas.DataFrame":
+    """Give src and dst categories of pandas' default string type (str under
+    pandas 3) instead of read_dataframe's object: Dask combines partitions'
+    categories with union_categoricals, whose result has the default type,
+    and cannot combine it with object categories afterwards."""
+    for name in ("src", "dst"):
+        if name in frame:
+            col = frame[name].array
+            dtype = pd.CategoricalDtype(pd.Index(col.categories.tolist()))
+            frame[name] = pd.Categorical.from_codes(col.codes, dtype=dtype)
+    return frame
 
 
 def _need(module: str) -> Any:
@@ -214,7 +237,8 @@ class _PartReader:
 
         names = list(self.names)
         if self.fs is None and part.whole:
-            return _columns.read_dataframe(part.path, self.filter or None, fields=names, on_error=self.on_error)
+            frame = _columns.read_dataframe(part.path, self.filter or None, fields=names, on_error=self.on_error)
+            return _string_categories(pd, frame)
         if self.fs is None:
             job = call(go.pybridge_ColumnsReadRange, part.path, part.start, part.end, self.filter, "\n".join(names))
         else:
@@ -228,7 +252,7 @@ class _PartReader:
             cols, table = _columns._export(np, job, names)
         finally:
             call(go.pybridge_ColumnsFree, job)
-        return _columns._dataframe(pd, names, cols, table)
+        return _string_categories(pd, _columns._dataframe(pd, names, cols, table))
 
 
 def _remote_job(np: Any, fs: Any, part: Part, filter: str, names: list[str]) -> int:  # noqa: A002
