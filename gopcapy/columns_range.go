@@ -45,8 +45,10 @@ const (
 	// maxBlock bounds a pcapng block's length for Boundary: a packet of
 	// maxSnaplen bytes with room for options.
 	maxBlock = 512 << 10
-	// windowSize is how much of the file a rangeReader reads at once.
+	// windowSize is how much of the file a rangeReader reads at once for
+	// records; probeSize for Boundary's walks, which read only headers.
 	windowSize = 4 << 20
+	probeSize  = 256 << 10
 )
 
 // SplitError reports a range whose last record does not end where the next
@@ -97,12 +99,14 @@ func (s *PiecesSource) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // window serves byte slices of a file read through an io.ReaderAt, reading
-// windowSize bytes (or more, for a large block) at a time.
+// chunk bytes (or more, for a large block) at a time.
 type window struct {
-	src  io.ReaderAt
-	size int64
-	base int64
-	buf  []byte
+	src   io.ReaderAt
+	size  int64
+	chunk int
+	stop  int64 // reads need not go past this offset (0: the end of the file)
+	base  int64
+	buf   []byte
 }
 
 // at returns the n bytes at off, valid until the next call; io.EOF when the
@@ -114,7 +118,11 @@ func (w *window) at(off int64, n int) ([]byte, error) {
 	if off >= w.base && off+int64(n) <= w.base+int64(len(w.buf)) {
 		return w.buf[off-w.base : off-w.base+int64(n)], nil
 	}
-	want := int(min(int64(max(n, windowSize)), w.size-off))
+	until := w.size
+	if w.stop > off && w.stop < w.size {
+		until = w.stop
+	}
+	want := int(max(int64(n), min(int64(w.chunk), until-off)))
 	if cap(w.buf) < want {
 		w.buf = make([]byte, want)
 	}
@@ -146,18 +154,22 @@ type captureLayout struct {
 	ifaces []ngInterface
 }
 
-// rangeReader reads one range of one file.
+// rangeReader reads one range of one file: records through w, and
+// Boundary's walks through probe, so that finding the range's end does
+// not throw away the window its records are read from.
 type rangeReader struct {
 	captureLayout
-	w    window
-	path string
+	w     *window
+	probe *window
+	path  string
 }
 
 // openRange reads a capture's layout: the file header, and for pcapng the
 // section header and the interface blocks before the first packet.
 func openRange(src io.ReaderAt, size int64, path string) (*rangeReader, error) {
-	r := &rangeReader{w: window{src: src, size: size}, path: path}
-	magic, err := r.w.at(0, 4)
+	r := &rangeReader{w: &window{src: src, size: size, chunk: windowSize},
+		probe: &window{src: src, size: size, chunk: probeSize}, path: path}
+	magic, err := r.probe.at(0, 4)
 	if err != nil {
 		return nil, r.headerErr(err, "file too short for a capture header")
 	}
@@ -187,7 +199,7 @@ func (r *rangeReader) headerErr(err error, msg string) error {
 }
 
 func (r *rangeReader) classicLayout() error {
-	hdr, err := r.w.at(0, 24)
+	hdr, err := r.probe.at(0, 24)
 	if err != nil {
 		return r.headerErr(err, "file too short for a pcap header")
 	}
@@ -211,7 +223,7 @@ func (r *rangeReader) classicLayout() error {
 	r.snaplen = adjustSnaplen(r.order.Uint32(hdr[16:]))
 	r.linkType = dltOfLinkType(int(r.order.Uint32(hdr[20:]) & 0xffff))
 	r.dataStart, r.firstSec = 24, -1
-	if h, err := r.w.at(24, 16); err == nil {
+	if h, err := r.probe.at(24, 16); err == nil {
 		r.firstSec = int64(r.order.Uint32(h))
 	}
 	return nil
@@ -338,10 +350,10 @@ func (r *rangeReader) plausible(q, prev int64) (size, sec int64, err error) {
 // readableSize returns the size of the record or block at q as a reader
 // would take it, 0 when it could not be read.
 func (r *rangeReader) readableSize(q int64) (int64, error) {
-	h, err := r.w.at(q, 16)
+	h, err := r.probe.at(q, 16)
 	if err != nil {
 		if err == io.EOF && r.ng { // a block may be as short as 12 bytes
-			h, err = r.w.at(q, 12)
+			h, err = r.probe.at(q, 12)
 		}
 		if err != nil {
 			return 0, err
@@ -393,7 +405,7 @@ func (r *rangeReader) plausibleFrom(p, prev int64) (bool, error) {
 // size 0 when its header does not look like one; prev is the previous
 // record's seconds (-1: unknown).
 func (r *rangeReader) plausibleRecord(q, prev int64) (int64, int64, error) {
-	h, err := r.w.at(q, 16)
+	h, err := r.probe.at(q, 16)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -443,6 +455,7 @@ func ReadRangeColumns(ctx context.Context, src io.ReaderAt, size int64, path str
 	if err != nil {
 		return nil, r.sourceErr(err)
 	}
+	r.w.stop = to // a small range reads no more than it holds
 	at, err := r.read(ctx, c, prog, from, to)
 	var mb *MissingBytesError
 	switch {

@@ -35,7 +35,7 @@ type ngInterface struct {
 // block, which is where the records begin.
 func (r *rangeReader) ngLayout() error {
 	r.ng = true
-	h, err := r.w.at(0, 12)
+	h, err := r.probe.at(0, 12)
 	if err != nil {
 		return r.headerErr(err, "file too short for a pcapng section header")
 	}
@@ -49,7 +49,7 @@ func (r *rangeReader) ngLayout() error {
 	}
 	pos := int64(0)
 	for pos < r.w.size {
-		h, err := r.w.at(pos, 8)
+		h, err := r.probe.at(pos, 8)
 		if err != nil {
 			return r.headerErr(err, "pcapng block header cut short")
 		}
@@ -64,7 +64,7 @@ func (r *rangeReader) ngLayout() error {
 			return pcapErr(r.path + ": a second pcapng section before any packet: read the file whole")
 		}
 		if typ == ngIDB {
-			b, err := r.w.at(pos, int(size))
+			b, err := r.probe.at(pos, int(size))
 			if err != nil {
 				return r.headerErr(err, "pcapng interface block cut short")
 			}
@@ -131,7 +131,7 @@ func (r *rangeReader) ngInterface(b []byte) (ngInterface, error) {
 // look like a block: a known type, the same length at both ends, and for a
 // packet block an interface and a capture length that fit.
 func (r *rangeReader) plausibleBlock(q int64) (int64, error) {
-	h, err := r.w.at(q, 8)
+	h, err := r.probe.at(q, 8)
 	if err != nil {
 		return 0, err
 	}
@@ -140,7 +140,7 @@ func (r *rangeReader) plausibleBlock(q int64) (int64, error) {
 		return 0, nil
 	}
 	if typ == ngEPB {
-		b, err := r.w.at(q, 28)
+		b, err := r.probe.at(q, 28)
 		if err != nil {
 			return 0, err
 		}
@@ -148,7 +148,7 @@ func (r *rangeReader) plausibleBlock(q int64) (int64, error) {
 			return 0, nil
 		}
 	}
-	t, err := r.w.at(q+size-4, 4)
+	t, err := r.probe.at(q+size-4, 4)
 	if err != nil {
 		return 0, err
 	}
