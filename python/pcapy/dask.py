@@ -31,10 +31,11 @@ __all__ = ["read_pcaps", "DEFAULT_CHUNK_BYTES"]
 
 Paths = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
 
-# A partition's size: large enough that a partition's fixed cost (a task, a
-# Go call, a DataFrame; about a millisecond) vanishes, small enough that a
-# worker holds a few at once: 128 MiB of capture make about 100 MB of
-# columns.
+# A partition's size: large enough that a partition's fixed cost (a Dask
+# task, finding its first record, building a DataFrame: a few milliseconds,
+# see bench/dask_bench.py) vanishes, small enough that a worker holds
+# several: at 49 bytes a row, 128 MiB of capture make 8 MB of columns for
+# 800-byte packets, 80 MB for the smallest.
 DEFAULT_CHUNK_BYTES = 128 << 20
 
 # The first bytes of a file: enough for a pcap header or a pcapng section
