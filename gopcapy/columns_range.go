@@ -552,3 +552,78 @@ func (r *rangeReader) damage(err error, pos int64, what string) error {
 // RangeLookback returns how many bytes before an offset Boundary may read:
 // what a caller supplying a PiecesSource should include before a range.
 func RangeLookback() int64 { return rangeLookback }
+
+// RangeTimes returns the timestamps (nanoseconds) of the first and the last
+// packet of a range, as ReadRangeColumns would read it, reading only a
+// little of it: the first record and the last few hundred KiB. ok is false
+// when the range holds no packet. Damage is an error.
+func RangeTimes(src io.ReaderAt, size int64, path string, start, end int64) (first, last int64, ok bool, err error) {
+	r, err := openRange(src, size, path)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	from, err := r.Boundary(start)
+	if err != nil {
+		return 0, 0, false, r.sourceErr(err)
+	}
+	to, err := r.Boundary(max(end, start))
+	if err != nil {
+		return 0, 0, false, r.sourceErr(err)
+	}
+	c := &Columns{}
+	_ = c.Select([]string{"ts"})
+	pos, err := r.times(c, from, to, 1)
+	if err != nil || c.Rows() == 0 {
+		return 0, 0, false, err
+	}
+	first = c.TS[0]
+	// The last records: from a boundary far enough before the end to hold
+	// one whole record, or where the first one ended.
+	tail, err := r.Boundary(max(pos, to-2*probeSize))
+	if err != nil {
+		return 0, 0, false, r.sourceErr(err)
+	}
+	if tail >= to {
+		tail = pos
+	}
+	c = &Columns{}
+	_ = c.Select([]string{"ts"})
+	stop, err := r.times(c, tail, to, 0)
+	if err == nil && stop != to { // Boundary guessed wrong: follow the records from the first
+		c = &Columns{}
+		_ = c.Select([]string{"ts"})
+		_, err = r.times(c, pos, to, 0)
+	}
+	if err != nil {
+		return 0, 0, false, err
+	}
+	last = first
+	if c.Rows() > 0 {
+		last = c.TS[c.Rows()-1]
+	}
+	return first, last, true, nil
+}
+
+// times reads the records from offset from until offset to, or until c has
+// limit rows (limit > 0), and returns where it stopped.
+func (r *rangeReader) times(c *Columns, from, to int64, limit int) (int64, error) {
+	pos := from
+	for pos < to && (limit <= 0 || c.Rows() < limit) {
+		var size int64
+		var err error
+		if r.ng {
+			size, err = r.ngBlock(c, nil, pos)
+		} else {
+			size, err = r.record(c, nil, pos)
+		}
+		if err != nil {
+			var fatal *Error
+			if errors.As(err, &fatal) {
+				return pos, err
+			}
+			return pos, pcapErr(fmt.Sprintf("%s: %v", r.path, err))
+		}
+		pos += size
+	}
+	return pos, nil
+}

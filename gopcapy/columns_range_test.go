@@ -358,3 +358,26 @@ func TestRangeOddRecordsAsLibpcap(t *testing.T) {
 		}
 	}
 }
+
+// TestRangeTimes: the first and last timestamps of each range are those of
+// its first and last rows.
+func TestRangeTimes(t *testing.T) {
+	smallLookback(t)
+	for seed := int64(1); seed <= 40; seed++ {
+		c := randomCapture(t, seed)
+		path := writeFile(t, filepath.Join(t.TempDir(), "c"), c.data)
+		f, _ := os.Open(path)
+		offsets := cuts(rand.New(rand.NewSource(seed)), int64(len(c.data)))
+		for i := 0; i+1 < len(offsets); i++ {
+			cols, err := ReadRangeColumns(context.Background(), f, int64(len(c.data)), path, offsets[i], offsets[i+1], ColumnOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, last, ok, err := RangeTimes(f, int64(len(c.data)), path, offsets[i], offsets[i+1])
+			if err != nil || ok != (cols.Rows() > 0) || ok && (first != cols.TS[0] || last != cols.TS[cols.Rows()-1]) {
+				t.Fatalf("%s range %d-%d: %d %d %v %v, rows %d", c.name, offsets[i], offsets[i+1], first, last, ok, err, cols.Rows())
+			}
+		}
+		f.Close()
+	}
+}

@@ -13,6 +13,7 @@ package pybridge
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 
@@ -98,4 +99,38 @@ func rangeJob(c *gopcapy.Columns, err error) (int, error) {
 	j := &colJob{parts: []*gopcapy.Columns{c}, errs: []error{err}}
 	j.finish()
 	return colJobs.add(j), nil
+}
+
+// ColumnsRangeTimes writes into 24 bytes of Python memory at addr three
+// int64: the timestamps (ns) of the first and last packets of a range of
+// the local capture file path, and 1 if it holds any (else 0). It reads
+// little of the range (see gopcapy.RangeTimes); pcapy.dask makes a
+// DataFrame's divisions with it.
+func ColumnsRangeTimes(path string, start, end, addr int) (rc int, err error) {
+	defer guard(&err)
+	if addr == 0 {
+		return 0, errors.New("InternalError: no memory for the times")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, errors.New("PcapError: " + err.Error())
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, errors.New("PcapError: " + err.Error())
+	}
+	first, last, ok, err := gopcapy.RangeTimes(f, st.Size(), path, int64(start), int64(end))
+	if err != nil {
+		return 0, kinded(err)
+	}
+	out := pyMemory(addr, 24)
+	binary.NativeEndian.PutUint64(out, uint64(first))
+	binary.NativeEndian.PutUint64(out[8:], uint64(last))
+	if ok {
+		binary.NativeEndian.PutUint64(out[16:], 1)
+	} else {
+		binary.NativeEndian.PutUint64(out[16:], 0)
+	}
+	return 0, nil
 }

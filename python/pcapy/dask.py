@@ -51,13 +51,18 @@ _GLOB = re.compile(r"[*?\[]")  # what makes a path a glob, as for fsspec's glob(
 
 class Part(NamedTuple):
     """One partition: the packets of path between the record boundaries at
-    or after start and end (whole: the file read as read_dataframe does)."""
+    or after start and end (whole: the file read as read_dataframe does).
+    lo and hi: its divisions on ts (ns) when known; hi is inclusive only in
+    the last partition."""
 
     path: str
     start: int
     end: int
     size: int
     whole: bool
+    lo: Optional[int] = None
+    hi: Optional[int] = None
+    last: bool = False
 
 
 def read_pcaps(
@@ -67,6 +72,7 @@ def read_pcaps(
     fields: Optional[Iterable[str]] = None,
     chunk_bytes: Optional[int] = DEFAULT_CHUNK_BYTES,
     on_error: str = "raise",
+    index: Optional[str] = None,
     storage_options: Optional[dict] = None,
 ) -> "dask.dataframe.DataFrame":
     """Read capture files into a lazy Dask DataFrame, one row per packet.
@@ -89,13 +95,21 @@ def read_pcaps(
             process that reads the partition). Other partitions of the file
             still read their ranges, so a split file may keep more rows after
             the damage than read_dataframe, which stops there.
+        index: ``"ts"`` makes the timestamp the index (each partition sorted
+            by it) and, for local pcap 2.4 and pcapng files, gives the frame
+            known divisions: the first packet's time of each partition, from
+            reading one record of each. They need the partitions in time
+            order (rotated captures are); when the first and last times say
+            otherwise, divisions stay unknown, and a partition holding a
+            packet out of its divisions (reordered across a boundary) fails
+            with ValueError. ``None`` (default): each partition's own 0..n-1.
         storage_options: passed to fsspec for URLs (credentials...).
 
     Returns:
         A dask DataFrame whose partitions are in file order and, within a
         file, in byte order; its columns and dtypes are read_dataframe's (src
-        and dst as categoricals whose categories each partition knows). The
-        index is each partition's own 0..n-1; divisions are unknown.
+        and dst as categoricals whose categories each partition knows; ts
+        as the index with ``index="ts"``).
 
     Raises:
         ImportError: dask (or fsspec) is not installed.
@@ -120,12 +134,21 @@ def read_pcaps(
         raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
     if storage_options is not None and not isinstance(storage_options, dict):
         raise TypeError("storage_options must be a dict or None")
+    if index is not None and index != "ts":
+        raise ValueError(f"index must be None or 'ts', not {index!r}")
+    if index and "ts" not in names:
+        raise ValueError("index='ts' needs the ts field")
     fs, files = _expand(fsspec, paths, storage_options or {})
     parts = [part for path in files for part in _plan(fs, path, chunk_bytes)]
     local = _is_local(fs)
     meta = _meta(pd, np, dd, names)
-    reader = _PartReader(filter or "", tuple(names), on_error, None if local else fs)
-    return dd.from_map(reader, parts, meta=meta, label="read-pcaps", enforce_metadata=False)
+    divisions = None
+    if index:
+        meta = meta.set_index("ts")
+        if local:
+            parts, divisions = _divisions(np, pd, fs, parts)
+    reader = _PartReader(filter or "", tuple(names), on_error, None if local else fs, index)
+    return dd.from_map(reader, parts, meta=meta, divisions=divisions, label="read-pcaps", enforce_metadata=False)
 
 
 def _meta(pd: Any, np: Any, dd: Any, names: list[str]) -> "pandas.DataFrame":
@@ -137,6 +160,30 @@ def _meta(pd: Any, np: Any, dd: Any, names: list[str]) -> "pandas.DataFrame":
         if name in meta:
             meta[name] = meta[name].astype(unknown)
     return meta
+
+
+def _divisions(np: Any, pd: Any, fs: Any, parts: list[Part]) -> tuple[list[Part], Optional[tuple]]:
+    """Divisions on ts from each partition's first and last packet times
+    (Go reads one record and the last few hundred KiB of each), with each
+    part told its bounds; None when they are not in order or a partition
+    has no packets or cannot be read in ranges."""
+    times = np.zeros(3, np.int64)
+    firsts, lasts = [], []
+    for part in parts:
+        with fs.open(part.path, "rb") as f:
+            magic = f.read(4)
+        if magic not in _SPLITTABLE and magic != _PCAPNG:
+            return parts, None
+        call(go.pybridge_ColumnsRangeTimes, part.path, part.start, part.end, times.ctypes.data)
+        if not times[2]:
+            return parts, None
+        firsts.append(int(times[0]))
+        lasts.append(int(times[1]))
+    if any(a >= b for a, b in zip(firsts, firsts[1:])) or any(a >= b for a, b in zip(lasts, firsts[1:])):
+        return parts, None
+    bounds = firsts + [max(lasts[-1], firsts[-1])]
+    parts = [p._replace(lo=bounds[i], hi=bounds[i + 1], last=i == len(parts) - 1) for i, p in enumerate(parts)]
+    return parts, tuple(pd.Timestamp(b, unit="ns", tz="UTC") for b in bounds)
 
 
 def _string_categories(pd: Any, frame: "pandas.DataFrame") -> "pandas.DataFrame":
@@ -229,17 +276,35 @@ class _PartReader:
     """Reads one partition (a picklable callable: Dask sends it to workers).
     fs is None for local files, which Go reads itself."""
 
-    def __init__(self, filter: str, names: tuple, on_error: str, fs: Any) -> None:  # noqa: A002
-        self.filter, self.names, self.on_error, self.fs = filter, names, on_error, fs
+    def __init__(self, filter: str, names: tuple, on_error: str, fs: Any,  # noqa: A002
+                 index: Optional[str]) -> None:
+        self.filter, self.names, self.on_error, self.fs, self.index = filter, names, on_error, fs, index
 
     def __call__(self, part: Part) -> "pandas.DataFrame":
+        import pandas as pd
+
+        frame = _string_categories(pd, self._read(part))
+        if not self.index:
+            return frame
+        frame = frame.set_index("ts")
+        if not frame.index.is_monotonic_increasing:
+            frame = frame.sort_index(kind="stable")
+        if part.lo is not None and len(frame):
+            lo, hi = frame.index[0].value, frame.index[-1].value
+            if lo < part.lo or hi > part.hi or hi == part.hi and not part.last:
+                raise ValueError(
+                    f"{part.path}: packets out of time order across partitions (bytes {part.start}-{part.end} "
+                    f"hold times {lo}..{hi} ns, outside its division {part.lo}..{part.hi}): "
+                    "read with index=None and set the index with Dask (df.set_index('ts'))")
+        return frame
+
+    def _read(self, part: Part) -> "pandas.DataFrame":
         import numpy as np
         import pandas as pd
 
         names = list(self.names)
         if self.fs is None and part.whole:
-            frame = _columns.read_dataframe(part.path, self.filter or None, fields=names, on_error=self.on_error)
-            return _string_categories(pd, frame)
+            return _columns.read_dataframe(part.path, self.filter or None, fields=names, on_error=self.on_error)
         if self.fs is None:
             job = call(go.pybridge_ColumnsReadRange, part.path, part.start, part.end, self.filter, "\n".join(names))
         else:
@@ -253,7 +318,7 @@ class _PartReader:
             cols, table = _columns._export(np, job, names)
         finally:
             call(go.pybridge_ColumnsFree, job)
-        return _string_categories(pd, _columns._dataframe(pd, names, cols, table))
+        return _columns._dataframe(pd, names, cols, table)
 
 
 def _remote_job(np: Any, fs: Any, part: Part, filter: str, names: list[str]) -> int:  # noqa: A002

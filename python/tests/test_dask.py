@@ -165,6 +165,54 @@ def test_damage_raises_or_keeps_the_rows_before(tmp_path: Path, chunk) -> None:
     same_rows(got, want)
 
 
+def test_ts_index_with_known_divisions_over_rotated_files(tmp_path: Path) -> None:
+    start = 1_700_000_000 * 10**9
+    files = []
+    for i in range(3):  # rotated files: each continues in time where the last ended
+        files.append(tmp_path / f"rot.pcap{i or ''}")
+        capgen.write_pcap(files[-1], capgen.mixed_traffic(900, seed=i, start_ns=start + i * 10**10),
+                          nanosecond=i == 1)
+    ddf = pcapy.dask.read_pcaps(str(tmp_path / "rot.pcap*"), index="ts", chunk_bytes=150_001)
+    assert ddf.known_divisions and ddf.npartitions > 3
+    want = pcapy.read_dataframe(files).set_index("ts")
+    same_rows(ddf.compute(scheduler="sync").reset_index(), want.reset_index())
+    lo, hi = want.index[700], want.index[1500]
+    sliced = ddf.loc[lo:hi]
+    assert sliced.npartitions < ddf.npartitions  # the divisions prune partitions
+    same_rows(sliced.compute(scheduler="sync").reset_index(), want.loc[lo:hi].reset_index())
+    # out of time order (the list), or from memory: a ts index, divisions unknown
+    backwards = pcapy.dask.read_pcaps(files[::-1], index="ts", chunk_bytes=150_001)
+    assert not backwards.known_divisions and backwards.index.name == "ts"
+    got = backwards.compute(scheduler="sync")
+    assert got.index.name == "ts" and sorted(got.index) == list(want.index)
+    memory = fsspec.filesystem("memory")
+    try:
+        memory.pipe("/pcapy-ts/a.pcap", files[0].read_bytes())
+        remote = pcapy.dask.read_pcaps("memory://pcapy-ts/a.pcap", index="ts", chunk_bytes=150_001)
+        assert not remote.known_divisions
+        same_rows(remote.compute(scheduler="sync").reset_index(), pcapy.read_dataframe(files[0]))
+    finally:
+        memory.rm("/pcapy-ts", recursive=True)
+    with pytest.raises(ValueError):
+        pcapy.dask.read_pcaps(files, index="ts", fields=["len"])
+    with pytest.raises(ValueError):
+        pcapy.dask.read_pcaps(files, index="len")
+
+
+def test_ts_index_refuses_packets_reordered_across_partitions(tmp_path: Path) -> None:
+    packets = list(capgen.mixed_traffic(1000, seed=5, gap_ns=10**6))
+    late = packets[900][0] + 1
+    packets[300] = (late, packets[300][1])  # inside the second of four partitions, after the third's first
+    path = tmp_path / "reordered.pcap"
+    capgen.write_pcap(path, packets, nanosecond=True)
+    ddf = pcapy.dask.read_pcaps(path, index="ts", chunk_bytes=path.stat().st_size // 4 + 1)
+    assert ddf.known_divisions
+    with pytest.raises(ValueError, match="out of time order"):
+        ddf.compute(scheduler="sync")
+    unordered = pcapy.dask.read_pcaps(path, chunk_bytes=path.stat().st_size // 4 + 1)
+    same_rows(unordered.compute(scheduler="sync"), pcapy.read_dataframe(path))
+
+
 def test_bad_arguments(tmp_path: Path) -> None:
     path = capture(tmp_path / "a.pcap", 10)
     for args, kw, exc in [
