@@ -79,6 +79,7 @@ bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=
 	bash tools/refenv.sh $(REF_VENV)
 	$(PY) bench/run.py --ref $(REF_VENV)/bin/python --markdown $${BENCH_MARKDOWN:-bench/out/BENCHMARKS.md}
 	$(PY) bench/analysis_bench.py --packets $${BENCH_PACKETS:-1000000} --markdown bench/out/ANALYSIS.md
+	$(PY) bench/dask_bench.py --markdown bench/out/DASK.md
 
 .PHONY: fuzz
 fuzz: build  ## Run every fuzz target, each for FUZZTIME (default 2m): Go's and the Python surface's

@@ -146,6 +146,11 @@ def read_dataframe(
     np = _need("numpy", "read_dataframe")
     pd = _need("pandas", "read_dataframe")
     names, cols, table = _read(np, source, filter, fields, count, progress, on_error)
+    return _dataframe(pd, names, cols, table)
+
+
+def _dataframe(pd: Any, names: list[str], cols: dict, table: list[str]) -> "pandas.DataFrame":
+    """The DataFrame of exported columns (pcapy.dask builds its partitions with it)."""
     data: dict[str, Any] = {}
     addresses = pd.CategoricalDtype(pd.Index(table, dtype=object))
     for name in names:
