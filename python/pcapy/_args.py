@@ -45,14 +45,14 @@ def clamp_c_int(value: int) -> int:
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
-_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+_IMMUTABLETYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: C types, not classes
 
 
 def tp_name(cls: type) -> str:
     """A type's C ``tp_name``: 'array.array' for C types, '__name__' for classes."""
-    if cls.__flags__ & _HEAPTYPE or cls.__module__ == "builtins":
-        return cls.__name__
-    return f"{cls.__module__}.{cls.__name__}"
+    if cls.__flags__ & _IMMUTABLETYPE and cls.__module__ != "builtins":
+        return f"{cls.__module__}.{cls.__name__}"
+    return cls.__name__
 
 
 def c_long(value: Any) -> int:

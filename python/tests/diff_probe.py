@@ -3,7 +3,8 @@
 usage: python diff_probe.py JOB_JSON
 
 JOB_JSON is ``{"files": {"name": "/path.pcap", ...}, "tmpdir": "/scratch/dir",
-"reference_file": "/a/readable.pcap"}`` (reference_file optional: default the first file).
+"reference_file": "/a/readable.pcap", "classify": "/path.pcap"}`` (reference_file optional:
+default the first file; classify: capgen.classifier_traffic's capture for loop_filtered).
 The script imports whichever ``pcapy`` the interpreter has (pcapy-ng or ours),
 runs the same calls in the same order, and prints one JSON object whose
 ``"trace"`` is a list of ``[step_name, result]``. Running it under two
@@ -33,6 +34,8 @@ import subprocess
 import sys
 
 import pcapy
+
+import filtered_probe
 
 faulthandler.enable()  # a segfault in either implementation then names the step's frame
 
@@ -753,6 +756,8 @@ def main(argv):
     probe_compile(p)
     probe_bpfprogram(p)
     probe_arg_types(p, good)
+    filtered_probe.probe_filtered(p, files, job.get("classify"), fresh)
+    filtered_probe.probe_filtered_args(p, good, fresh)
     probe_live(p)
     probe_stdin(p, good)
     json.dump({"pcapy": pcapy.__file__, "trace": p.trace}, sys.stdout, sort_keys=True)
