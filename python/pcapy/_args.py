@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import os
-from typing import Any
+from typing import Any, Optional
 
 
 def check_str(value: Any, what: str) -> str:
@@ -159,3 +159,44 @@ def no_args(qualname: str, args: tuple, kwargs: dict) -> None:
         raise TypeError(f"{qualname}() takes no arguments ({len(args)} given)")
     if kwargs:
         raise TypeError(f"{qualname}() takes no keyword arguments")
+
+
+def _convert_positional(fmt: str, value: Any, fname: Optional[str], pos: int) -> None:
+    """Check one argument of PyArg_ParseTuple's format ``fmt``."""
+    if fmt == "s":
+        if not isinstance(value, str):
+            name = "None" if value is None else tp_name(type(value))
+            prefix = f"{fname}() " if fname else ""
+            raise TypeError(f"{prefix}argument {pos} must be str, not {name}")
+    elif fmt in ("i", "I"):
+        (c_int if fmt == "i" else c_long)(value)
+    elif fmt == "y#":
+        _readonly_bytes(value, fname or "", pos) if fname else _readonly_bytes_unnamed(value, pos)
+
+
+def _readonly_bytes_unnamed(value: Any, pos: int) -> None:
+    try:
+        _readonly_bytes(value, "", pos)
+    except TypeError as err:
+        raise TypeError(str(err).replace("() argument", "argument", 1)) from None
+
+
+def parse_c_tuple(fname: Optional[str], formats: str, args: tuple) -> None:
+    """Check args as PyArg_ParseTuple(args, formats[:fname]) would: raise its
+    TypeError (or OverflowError) for what it refuses. Formats: s i I O y#,
+    '|' before the optional ones."""
+    required, _, optional = formats.partition("|")
+    codes = _codes(required), _codes(optional)
+    low, high = len(codes[0]), len(codes[0]) + len(codes[1])
+    n = len(args)
+    if not low <= n <= high:
+        bound = low if n < low else high
+        how = "exactly" if low == high else "at least" if n < low else "at most"
+        raise TypeError(f"{fname + '()' if fname else 'function'} takes {how} {bound} "
+                        f"argument{'' if bound == 1 else 's'} ({n} given)")
+    for pos, (fmt, value) in enumerate(zip(codes[0] + codes[1], args), 1):
+        _convert_positional(fmt, value, fname, pos)
+
+
+def _codes(formats: str) -> list[str]:
+    return [c + "#" if formats[i + 1:i + 2] == "#" else c for i, c in enumerate(formats) if c != "#"]

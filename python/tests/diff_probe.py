@@ -96,7 +96,7 @@ class Probe:
 
     def norm_exc(self, exc):
         kind = exc_name(exc)
-        message = "<TypeError>" if kind == "TypeError" else self.norm_str(str(exc))
+        message = self.norm_str(str(exc))
         if kind == "SystemError" and exc.__cause__ is not None:
             # CPython's "returned a result with an exception set": say which one
             return ["raise", kind, message, self.norm_exc(exc.__cause__)]
