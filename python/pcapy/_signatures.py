@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Optional
 
-from ._args import no_args, parse_c_args, parse_c_tuple
+from ._args import INT_MAX, INT_MIN, no_args, parse_c_args, parse_c_tuple
 
 # Reader methods: (format or None for METH_NOARGS, the C function's name)
 READER = {
@@ -44,29 +44,46 @@ def _c_error(check: Callable[[tuple, dict], None], args: tuple, kwargs: dict) ->
     return None
 
 
-def _wrap(func: Callable, check: Callable[[tuple, dict], None], method: bool) -> Callable:
-    if method:
-        @functools.wraps(func)
-        def call_method(self: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(self, *args, **kwargs)
-            except TypeError:
-                err = _c_error(check, args, kwargs)
-                if err is None:
-                    raise
-            raise err
-        return call_method
+def _wrap(func: Callable, check: Callable[[tuple, dict], None], *, method: bool,
+          closed_first: bool = False, ints: tuple[int, ...] = ()) -> Callable:
+    """func, raising pcapy-ng's error where it refuses the arguments.
+
+    method: the first argument is self. closed_first: a Reader method that,
+    like pcapy-ng's, reports a closed reader before looking at its arguments.
+    ints: positions of C int arguments; an int out of range fails before
+    the call (pcapy-ng: OverflowError), where ours would clamp or accept it.
+    """
+    skip = 1 if method else 0
+
+    def c_error(args: tuple, kwargs: dict) -> Optional[BaseException]:
+        if closed_first and args[0]._closed:
+            return ValueError("pcap is closed")
+        return _c_error(check, args[skip:], kwargs)
 
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
+        if ints and any(type(v) is int and not INT_MIN <= v <= INT_MAX for v in _at(args, skip, ints)):
+            err = c_error(args, kwargs)
+            if err is not None:
+                raise err
         try:
             return func(*args, **kwargs)
         except TypeError:
-            err = _c_error(check, args, kwargs)
+            err = c_error(args, kwargs)
             if err is None:
                 raise
         raise err
+
     return call
+
+
+def _at(args: tuple, skip: int, positions: tuple[int, ...]) -> list:
+    return [args[skip + i] for i in positions if skip + i < len(args)]
+
+
+def _ints(formats: Optional[str]) -> tuple[int, ...]:
+    codes = [c for c in (formats or "") if c not in "|#"]
+    return tuple(i for i, c in enumerate(codes) if c == "i")
 
 
 def _tuple_check(qualname: str, formats: Optional[str], fname: Optional[str]) -> Callable[[tuple, dict], None]:
@@ -83,15 +100,17 @@ def _tuple_check(qualname: str, formats: Optional[str], fname: Optional[str]) ->
 def apply(namespace: dict, reader: type, dumper: type, bpfprogram: type) -> None:
     """Wrap the calls of the pcapy package namespace and its classes."""
     for name, (formats, fname) in MODULE.items():
-        namespace[name] = _wrap(namespace[name], _tuple_check(name, formats, fname), method=False)
+        namespace[name] = _wrap(namespace[name], _tuple_check(name, formats, fname), method=False,
+                                ints=_ints(formats))
     for name, (formats, fname) in READER.items():
         check = _tuple_check(f"Reader.{name}", formats, fname)
-        setattr(reader, name, _wrap(reader.__dict__[name], check, method=True))
+        setattr(reader, name, _wrap(reader.__dict__[name], check, method=True, closed_first=formats is not None,
+                                    ints=_ints(formats)))
     reader.set_fanout = _wrap(reader.__dict__["set_fanout"], lambda a, k: parse_c_args(
-        "set_fanout", _FANOUT, 1, a, k, (0,)), method=True)
+        "set_fanout", _FANOUT, 1, a, k, (0,)), method=True, closed_first=True, ints=(0, 1))
     dumper.dump = _wrap(dumper.__dict__["dump"], _tuple_check("Dumper.dump", "Oy#", None), method=True)
-    bpfprogram.__init__ = _wrap(bpfprogram.__dict__["__init__"],
-                                _tuple_check("BPFProgram", "s|i", None), method=True)
+    bpfprogram.__init__ = _wrap(bpfprogram.__dict__["__init__"], _tuple_check("BPFProgram", "s|i", None),
+                                method=True, ints=(1,))
     bpfprogram.filter = _wrap(bpfprogram.__dict__["filter"], _tuple_check("BPFProgram.filter", "y#", "filter"),
                               method=True)
     bpfprogram.get_bpf = _wrap(bpfprogram.__dict__["get_bpf"], _tuple_check("BPFProgram.get_bpf", None, None),

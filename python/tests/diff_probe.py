@@ -16,8 +16,8 @@ Normalization keeps traces comparable across implementations and runs:
 Pkthdr -> ``["hdr", sec, usec, caplen, len]``; bytes -> ``["bytes", hex]``, or
 ``["bytes#", len, sha256-prefix]`` when long (bytearray likewise, tagged as such);
 tuples -> lists, lists -> ``{"list": [...]}`` (a list is not a tuple to callers); other objects ->
-``["obj", type name]``; TypeError messages -> ``"<TypeError>"`` (CPython's argument
-parser and ours word them differently); the tmpdir prefix -> ``"<tmp>"``.
+``["obj", type name]``; the tmpdir prefix -> ``"<tmp>"``. Exception messages stay:
+TypeError's wording is compared too (pcapy-ng's is CPython's argument parser's).
 
 Stdlib and pcapy only: it must run unchanged on both implementations.
 """
@@ -35,6 +35,7 @@ import sys
 
 import pcapy
 
+import args_probe
 import filtered_probe
 
 faulthandler.enable()  # a segfault in either implementation then names the step's frame
@@ -758,6 +759,7 @@ def main(argv):
     probe_arg_types(p, good)
     filtered_probe.probe_filtered(p, files, job.get("classify"), fresh)
     filtered_probe.probe_filtered_args(p, good, fresh)
+    args_probe.probe_signatures(p, good, fresh, p.tmp)
     probe_live(p)
     probe_stdin(p, good)
     json.dump({"pcapy": pcapy.__file__, "trace": p.trace}, sys.stdout, sort_keys=True)
