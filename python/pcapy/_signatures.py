@@ -69,10 +69,10 @@ def _wrap(func: Callable, check: Callable[[tuple, dict], None], *, method: bool,
         try:
             return func(*args, **kwargs)
         except TypeError:
-            err = c_error(args, kwargs)
-            if err is None:
+            if c_error(args, kwargs) is None:
                 raise
-        raise err
+        err = c_error(args, kwargs)  # again outside the handler: no "during handling of" context
+        raise err  # type: ignore[misc]
 
     return call
 
