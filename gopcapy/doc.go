@@ -222,5 +222,28 @@ call returns ErrClosed.
 		}
 		...
 	}
+
+# Classifying Packets
+
+A Classifier sorts packets into classes as they are read, for the two things
+a BPF filter cannot do: remember flows and test membership in a large set of
+addresses. LoopFiltered calls a function only for the classes the
+configuration admits and counts every packet; the classes and their rules are
+pcapy-ng 2.1.0's (loop_filtered), so Go and Python programs see the same.
+
+	cfg := gopcapy.DefaultClassifierConfig()          // Ethernet, every class admitted
+	cfg.AdmitMask = 1<<gopcapy.ClassFlowHead | 1<<gopcapy.ClassSetMatch
+	cfg.FlowCutoff = 3                                // the first 3 packets of each flow
+	cfg.AddrSet = watchlist                           // packed IPv4 addresses, any number
+	c, err := gopcapy.NewClassifier(cfg)
+	...
+	counts, err := r.LoopFiltered(-1, c, func(h gopcapy.Pkthdr, data []byte, class int) {
+		...
+	})
+
+ProfileSecurity swaps the classes for a security monitor's triage: DNS, HTTP,
+TLS/QUIC handshakes, TCP SYNs and watched addresses (class ids 100 to 105).
+Only IPv4 is classified; ClassifierConfig.L2Offset says where its header
+starts (14 for Ethernet, 16 for Linux SLL, 0 for raw IP), VLAN tags skipped.
 */
 package gopcapy

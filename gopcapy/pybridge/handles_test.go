@@ -36,6 +36,8 @@ var bridge = map[string]any{
 	"ColumnsRows": ColumnsRows, "ColumnsWait": ColumnsWait,
 	"ListDatalinks": ListDatalinks, "SetDatalink": SetDatalink,
 	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType, "Init": Init,
+	"FilterStart": FilterStart, "FilterEnd": FilterEnd, "FilterRead": FilterRead,
+	"FilterUnread": FilterUnread, "FilterToBuffer": FilterToBuffer, "FilterSideSize": FilterSideSize,
 }
 
 // exportedFuncs maps each exported function to what its first parameter
@@ -130,7 +132,7 @@ func call(fn any, handle int) []reflect.Value {
 // that free a handle, which ignore unknown ones.
 func checkDeadHandle(t *testing.T, kind string, handle int) {
 	t.Helper()
-	ignores := map[string]bool{"Close": true, "DumpClose": true, "BPFFree": true, "ColumnsFree": true}
+	ignores := map[string]bool{"Close": true, "DumpClose": true, "BPFFree": true, "ColumnsFree": true, "FilterEnd": true}
 	for name, k := range exportedFuncs(t) {
 		fn := bridge[name]
 		if k != kind || fn == nil {

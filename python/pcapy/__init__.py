@@ -22,6 +22,17 @@ from ._reader import Reader
 
 from ._version import __version__ as __version__  # noqa: F401  (re-exported)
 
+# The public classes live in private modules; they report the package, as
+# pcapy's do, so tracebacks and logs say pcapy.PcapError, not pcapy._errors.PcapError.
+for _cls in (Address, BPFError, BPFProgram, Dumper, Interface, PcapError, Pkthdr, PkthdrNs, Reader):
+    _cls.__module__ = __name__
+del _cls
+
+# pcapy-ng's TypeError messages for the arguments it refuses.
+from . import _signatures  # noqa: E402
+
+_signatures.apply(globals(), Reader, Dumper, BPFProgram)
+
 __all__ = [
     "Address",
     "BPFError",

@@ -447,6 +447,9 @@ class Reader(LinkAndTimeMixin):
             return datas[0], metas[0]
         return b"".join(datas), b"".join(metas)
 
+    # pcapy-ng's classifying loops, in their own module
+    from ._filtered import filtered_stats, loop_filtered, loop_to_buffer
+
     # -- filters and information -------------------------------------------
 
     def setfilter(self, filter: str) -> None:  # noqa: A002 (pcapy's name)

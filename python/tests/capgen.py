@@ -119,6 +119,83 @@ def mixed_traffic(n: int, seed: int = 1, start_ns: int = 1_600_000_000_000_000_0
         ts += base + int(rand() * spread)
 
 
+def classifier_traffic(flows: int = 2000, seed: int = 3,
+                       start_ns: int = 1_650_000_000_000_000_000) -> Iterator[Packet]:
+    """Frames for loop_filtered's classifier: ``flows`` UDP flows of 1-4
+    packets each, interleaved (enough flows to collide in a flow table), and
+    around them every case its rules tell apart: TCP handshakes and payload
+    on 443/80/8080, bare SYNs and ACKs, DNS over UDP and TCP, ICMP to watched
+    hosts (10.99.0.1, 10.99.0.2), 802.1Q and QinQ tags (and three tags,
+    too many), IPv6, ARP, an IPv4 header with options, one with a bad header
+    length, one from 0.0.0.0, and frames captured too short to see ports."""
+    rng = random.Random(seed)
+    m1, m2 = _host_mac(1), _host_mac(2)
+    frames: list[tuple[bytes, int]] = []  # (frame, captured length; 0 = all)
+
+    def eth4(src: str, dst: str, proto: int, l4: bytes, vlans: tuple = ()) -> bytes:
+        body = ipv4(src, dst, proto, l4, ident=rng.randrange(65536))
+        tags = b"".join(struct.pack("!HH", tpid, vid) for tpid, vid in vlans)
+        etype = vlans[0][0] if vlans else ETH_P_IP
+        rest = tags[2:] + struct.pack("!H", ETH_P_IP) if vlans else b""
+        return m2 + m1 + struct.pack("!H", etype) + rest + body
+
+    def tcp4(src, dst, sport, dport, payload=b"", flags=TCP_PSH | TCP_ACK, vlans=()):
+        return eth4(src, dst, IPPROTO_TCP, tcp(src, dst, sport, dport, payload, flags), vlans)
+
+    def udp4(src, dst, sport, dport, payload=b"", vlans=()):
+        return eth4(src, dst, IPPROTO_UDP, udp(src, dst, sport, dport, payload), vlans)
+
+    specials = []
+    for i in range(40):
+        client, port = f"10.1.{i // 200}.{i % 200 + 1}", rng.choice((443, 443, 80, 8080, 8443))
+        sport = 40000 + i
+        specials.append(tcp4(client, "10.2.0.1", sport, port, flags=TCP_SYN))
+        specials.append(tcp4("10.2.0.1", client, port, sport, flags=TCP_SYN | TCP_ACK))
+        specials.append(tcp4(client, "10.2.0.1", sport, port, flags=TCP_ACK))
+        for _ in range(rng.randrange(1, 6)):
+            specials.append(tcp4(client, "10.2.0.1", sport, port, b"GET / HTTP/1.1\r\n" + rng.randbytes(20)))
+            specials.append(tcp4("10.2.0.1", client, port, sport, b"HTTP/1.1 200 OK\r\n"))
+    for i in range(30):
+        specials.append(udp4(f"10.3.0.{i + 1}", "10.0.0.53", 30000 + i, 53, b"query"))
+        specials.append(tcp4(f"10.3.1.{i + 1}", "10.0.0.53", 31000 + i, 53, b"q"))
+        specials.append(udp4(f"10.3.2.{i + 1}", "10.0.0.5", 5353, 5353, b"mdns"))
+        specials.append(udp4(f"10.3.3.{i + 1}", "10.0.0.9", 33000 + i, 443, b"quic initial"))
+        specials.append(eth4("10.99.0.1" if i % 2 else f"10.4.0.{i}", "10.99.0.2" if i % 3 else "10.4.0.1",
+                             IPPROTO_ICMP, icmp_echo(i, i, b"ping")))
+        specials.append(tcp4(f"10.5.0.{i + 1}", "10.99.0.1", 44000 + i, 80, b"to a watched host"))
+        specials.append(udp4(f"10.6.0.{i + 1}", "10.6.1.1", 7000, 7001, b"tagged",
+                             vlans=((ETH_P_8021Q, 10),)))
+        specials.append(tcp4(f"10.6.2.{i + 1}", "10.6.1.1", 7000 + i, 443, b"qinq",
+                             vlans=((0x88A8, 20), (ETH_P_8021Q, 30))))
+        specials.append(udp4(f"10.6.3.{i + 1}", "10.6.1.1", 7000, 53, b"three tags",
+                             vlans=((0x88A8, 1), (ETH_P_8021Q, 2), (ETH_P_8021Q, 3))))
+        specials.append(ethernet(m2, m1, ETH_P_IPV6, ipv6("fd00::1", "fd00::2", IPPROTO_TCP,
+                                                          tcp("fd00::1", "fd00::2", 50000 + i, 443, b"v6"))))
+        specials.append(arp_request(m1, "10.0.0.1", f"10.0.0.{i + 2}"))
+    options = ipv4("10.7.0.1", "10.7.0.2", IPPROTO_UDP, udp("10.7.0.1", "10.7.0.2", 9, 53, b"x"))
+    options = bytes([0x46]) + options[1:20] + b"\x01\x01\x01\x01" + options[20:]
+    specials.append(m2 + m1 + struct.pack("!H", ETH_P_IP) + options)
+    bad_ihl = bytearray(udp4("10.7.0.3", "10.99.0.1", 1, 2, b"bad ihl"))
+    bad_ihl[14] = 0x44
+    specials.append(bytes(bad_ihl))
+    specials.append(udp4("0.0.0.0", "255.255.255.255", 68, 67, b"dhcp"))
+    frames = [(f, 0) for f in specials]
+    frames += [(tcp4("10.8.0.1", "10.8.0.2", 1000, 443, b"short"), 36),   # no ports
+               (tcp4("10.8.0.1", "10.8.0.2", 1000, 80, b"short"), 40),    # no TCP flags
+               (udp4("10.99.0.2", "10.8.0.2", 1, 2, b"short"), 30)]       # no full IP header
+    counts = [rng.randrange(1, 5) for _ in range(flows)]
+    pending = [i for i, c in enumerate(counts) for _ in range(c)]
+    rng.shuffle(pending)
+    for i in pending:
+        src, dst = f"10.{16 + i // 60000}.{i // 250 % 240}.{i % 250 + 1}", f"10.200.{i % 7}.1"
+        frames.append((udp4(src, dst, 1024 + i % 50000, 2000 + i % 3, b"bulk"), 0))
+    rng.shuffle(frames)
+    ts = start_ns
+    for frame, caplen in frames:
+        ts += rng.randrange(1000, 100_000)
+        yield (ts, frame[:caplen], len(frame)) if caplen else (ts, frame)
+
+
 def write_sample(path: PathOrFile, n: int = 1000, seed: int = 1, pcapng: bool = False,
                  start_ns: int = 1_600_000_000_000_000_000, **kw) -> int:
     """Write ``mixed_traffic(n, seed)`` as pcap (or pcapng); ``kw`` goes to the

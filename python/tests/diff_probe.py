@@ -3,7 +3,8 @@
 usage: python diff_probe.py JOB_JSON
 
 JOB_JSON is ``{"files": {"name": "/path.pcap", ...}, "tmpdir": "/scratch/dir",
-"reference_file": "/a/readable.pcap"}`` (reference_file optional: default the first file).
+"reference_file": "/a/readable.pcap", "classify": "/path.pcap"}`` (reference_file optional:
+default the first file; classify: capgen.classifier_traffic's capture for loop_filtered).
 The script imports whichever ``pcapy`` the interpreter has (pcapy-ng or ours),
 runs the same calls in the same order, and prints one JSON object whose
 ``"trace"`` is a list of ``[step_name, result]``. Running it under two
@@ -15,8 +16,8 @@ Normalization keeps traces comparable across implementations and runs:
 Pkthdr -> ``["hdr", sec, usec, caplen, len]``; bytes -> ``["bytes", hex]``, or
 ``["bytes#", len, sha256-prefix]`` when long (bytearray likewise, tagged as such);
 tuples -> lists, lists -> ``{"list": [...]}`` (a list is not a tuple to callers); other objects ->
-``["obj", type name]``; TypeError messages -> ``"<TypeError>"`` (CPython's argument
-parser and ours word them differently); the tmpdir prefix -> ``"<tmp>"``.
+``["obj", type name]``; the tmpdir prefix -> ``"<tmp>"``. Exception messages stay:
+TypeError's wording is compared too (pcapy-ng's is CPython's argument parser's).
 
 Stdlib and pcapy only: it must run unchanged on both implementations.
 """
@@ -33,6 +34,9 @@ import subprocess
 import sys
 
 import pcapy
+
+import args_probe
+import filtered_probe
 
 faulthandler.enable()  # a segfault in either implementation then names the step's frame
 
@@ -93,7 +97,7 @@ class Probe:
 
     def norm_exc(self, exc):
         kind = exc_name(exc)
-        message = "<TypeError>" if kind == "TypeError" else self.norm_str(str(exc))
+        message = self.norm_str(str(exc))
         if kind == "SystemError" and exc.__cause__ is not None:
             # CPython's "returned a result with an exception set": say which one
             return ["raise", kind, message, self.norm_exc(exc.__cause__)]
@@ -753,6 +757,9 @@ def main(argv):
     probe_compile(p)
     probe_bpfprogram(p)
     probe_arg_types(p, good)
+    filtered_probe.probe_filtered(p, files, job.get("classify"), fresh)
+    filtered_probe.probe_filtered_args(p, good, fresh)
+    args_probe.probe_signatures(p, good, fresh, p.tmp)
     probe_live(p)
     probe_stdin(p, good)
     json.dump({"pcapy": pcapy.__file__, "trace": p.trace}, sys.stdout, sort_keys=True)

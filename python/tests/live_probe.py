@@ -250,6 +250,61 @@ def probe_closed(lv):
     p.with_callback("closed:dispatch", r.dispatch, 1, Collector(p))
 
 
+def ip_frame(lv, src, dst, proto, sport=0, dport=0, flags=0x18, payload=b"x"):
+    """An Ethernet/IPv4 frame from dev_b to dev_a between addresses neither
+    namespace owns (the kernel drops it silently: no reply joins the capture)."""
+    import socket
+    import struct
+    if proto == 6:
+        l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, flags, 1024, 0, 0) + payload
+    elif proto == 17:
+        l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    else:
+        l4 = struct.pack("!BBHHH", 8, 0, 0, 1, 1) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64, proto, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    return lv.mac_a + lv.mac_b + struct.pack("!H", 0x0800) + ip + l4
+
+
+def filtered_traffic(lv):
+    """Send a mix the classifier tells apart; return how many frames."""
+    a, b, watched = "203.0.113.1", "203.0.113.2", "198.51.100.7"
+    frames = [ip_frame(lv, a, b, 17, 1000, 2000) for _ in range(3)]        # a flow of 3
+    frames += [ip_frame(lv, b, a, 17, 2000, 1000) for _ in range(2)]       # its reverse
+    frames += [ip_frame(lv, a, watched, 1), ip_frame(lv, watched, a, 1)]   # ICMP, a watched host
+    frames += [ip_frame(lv, a, b, 17, 5353, 53), ip_frame(lv, a, b, 6, 4000, 443, 0x02, b"")]
+    frames += [ip_frame(lv, a, b, 6, 4000, 443) for _ in range(3)]         # TLS after the SYN
+    frames += [ip_frame(lv, a, b, 6, 4001, 80, 0x18, b"GET / HTTP/1.1")]
+    frames += [frame(lv.mac_a, lv.mac_b, 700 + i) for i in range(2)]      # not IP
+    for f in frames:
+        lv.tx.sendpacket(f)
+    time.sleep(0.3)
+    return len(frames)
+
+
+def probe_filtered(lv):
+    """loop_filtered / loop_to_buffer / filtered_stats on the same live traffic."""
+    p = lv.p
+    watch = bytes([198, 51, 100, 7])
+    r = lv.open_a()
+    n = filtered_traffic(lv)
+    calls = Collector(p)
+    p.with_callback("filtered:heads_and_set", lambda c, cb: r.loop_filtered(c, cb, 6, watch, 2), n, calls)
+    p.step("filtered:heads_and_set:stats", r.filtered_stats)
+    n = filtered_traffic(lv)
+    p.with_callback("filtered:security", lambda c, cb: r.loop_filtered(c, cb, 63, watch, 1, profile=1), n,
+                    Collector(p))
+    n = filtered_traffic(lv)
+    buf = bytearray(300)
+    ok, ret = p.step("filtered:to_buffer", r.loop_to_buffer, n, buf, 7, watch, 2)
+    p.record("filtered:to_buffer:bytes", p.norm(bytes(buf[:ret[3]]) if ok else None))
+    p.step("filtered:to_buffer:stats_unchanged", r.filtered_stats)
+    n = filtered_traffic(lv)
+    p.with_callback("filtered:cnt_3_then_next", lambda c, cb: r.loop_filtered(c, cb, 0), 3, Collector(p))
+    p.step("filtered:cnt_3_then_next:stats", r.filtered_stats)
+    lv.read("filtered:rest", r, n - 3)
+
+
 def main(argv):
     if len(argv) != 2:
         print("usage: live_probe.py JOB_JSON", file=sys.stderr)
@@ -260,7 +315,7 @@ def main(argv):
     lv = Live(p, job)
     for part in (probe_devices, probe_not_activated, probe_create_activate, probe_dispatch_counts,
                  probe_filters, probe_nonblock, probe_direction, probe_send_errors, probe_fanout,
-                 probe_closed):
+                 probe_closed, probe_filtered):
         part(lv)
     json.dump({"pcapy": pcapy.__file__, "trace": p.trace}, sys.stdout, sort_keys=True)
     sys.stdout.write("\n")

@@ -44,7 +44,7 @@ SAME_UP_TO: dict[str, Callable[[Any], Any]] = {
 }
 
 GROUPS = ["devices", "open", "create", "created", "rfmon", "activate", "counts", "filter",
-          "snaplen64", "nonblock", "negative_to_ms", "direction", "send", "fanout", "closed"]
+          "snaplen64", "nonblock", "negative_to_ms", "direction", "send", "fanout", "closed", "filtered"]
 
 
 def run_probe(python: str, tmpdir: Path, env: dict[str, str]) -> list[tuple[str, Any]]:
@@ -107,3 +107,6 @@ def test_traffic_was_really_captured(traces) -> None:
     assert len(theirs["activate:read:packets"]["list"]) == 8
     assert len(theirs["filter:read:packets"]["list"]) == 4
     assert len(theirs["counts:loop7"]["calls"]) == 7
+    # heads (cutoff 2): 2 of the UDP flow, 2 of its reverse, 1 DNS, 2 of the TLS flow, 1 HTTP; 2 watched
+    assert len(theirs["filtered:heads_and_set"]["calls"]) == 10
+    assert theirs["filtered:to_buffer"][0] >= 2

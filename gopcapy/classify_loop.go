@@ -1,0 +1,55 @@
+package gopcapy
+
+// FilterCounts are the counters of a filtered loop: packets admitted and
+// dropped, and packets per class index (admitted or not).
+type FilterCounts struct {
+	Admitted, Dropped uint64
+	Classes           [MaxClasses]uint64
+}
+
+// Count classifies one packet with c, counts it in fc and reports its class
+// index and whether c admits it.
+func (fc *FilterCounts) Count(c *Classifier, pkt []byte) (idx int, admitted bool) {
+	idx = c.Classify(pkt)
+	fc.Classes[idx]++
+	if !c.Admits(idx) {
+		fc.Dropped++
+		return idx, false
+	}
+	fc.Admitted++
+	return idx, true
+}
+
+// LoopFiltered reads cnt packets (cnt <= 0: until the end of a file, or
+// forever on a live capture, until Breakloop), classifies each with c and
+// calls fn with the packets of the classes c admits and their class id. It
+// returns the counters of the run, also when it fails. The data passed to fn
+// is only valid during the call.
+func (r *Reader) LoopFiltered(cnt int, c *Classifier, fn func(h Pkthdr, data []byte, classID int)) (FilterCounts, error) {
+	var fc FilterCounts
+	err := r.Loop(cnt, func(h Pkthdr, data []byte) {
+		if idx, ok := fc.Count(c, data); ok {
+			fn(h, data, c.ClassID(idx))
+		}
+	})
+	return fc, err
+}
+
+// Unread hands the packets [from, to) of b, a batch ReadBatch filled from r,
+// back to r: the next read returns them first, before any packet r still
+// holds. A caller that read ahead and stopped early (an exception in a
+// callback) so leaves the reader where its consumer stopped.
+func (r *Reader) Unread(b *Batch, from, to int) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	r.mu.Unlock()
+	from, to = max(from, 0), min(to, b.n)
+	if from < to {
+		n := b.n
+		b.n = to
+		r.unread(b, from)
+		b.n = n
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+package pybridge
+
+// pcapy-ng's loop_filtered and loop_to_buffer: Go reads a batch, classifies
+// every packet and hands Python only the admitted ones, so a dropped packet
+// never becomes a Python object and no call crosses per packet.
+//
+// FilterRead's layout of Python's buffer (size bytes, for maxN packets;
+// numbers in native order; Go writes the offsets into the tail):
+//
+//	[0, a*28)         the a admitted packets' records, as gopcapy.Batch
+//	[maxN*28, ...)    their bytes, back to back
+//	classes           n bytes: the class index of every packet read, in order
+//	ids               a bytes: the class id of each admitted packet (its cls)
+//	positions         a uint32: each admitted packet's place among the n
+//	format            a struct format "<start>x<caplen0>s..." for their bytes
+//	last 64 bytes     8 uint64: a, format start, format end, classes, ids,
+//	                  positions, n, 0
+//
+// loop_to_buffer writes pcapy-ng's records [u32 caplen LE][u8 cls][bytes]
+// into the caller's buffer, and its counters into a stats array of 10
+// uint64: written, dropped, overflow, bytes used, then the 6 class counts.
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gopcapy/gopcapy/gopcapy"
+)
+
+const (
+	filterTail = 64
+	// ToBufferStats is the number of uint64 in loop_to_buffer's stats array.
+	toBufferStats = 4 + gopcapy.MaxClasses
+	// Packets FilterToBuffer handles per call: Python checks for Ctrl-C,
+	// breakloop() and close() between calls.
+	toBufferChunk = 1 << 16
+)
+
+// filterRun is a running loop_filtered or loop_to_buffer of one reader.
+type filterRun struct {
+	c         *gopcapy.Classifier
+	batch     gopcapy.Batch // the last batch read, in Go memory
+	processed int           // its packets that were classified
+	err       error         // a read error FilterToBuffer met after packets, for its next call
+}
+
+var runs sync.Map // reader handle -> *filterRun
+
+// FilterSideSize returns the bytes FilterRead needs after the packets' bytes
+// for maxN packets: Python's buffer is maxN*28 + data bytes + this.
+func FilterSideSize(maxN int) int { return 14*maxN + 32 + filterTail }
+
+// FilterStart begins a filtered loop on reader h, handing the `unconsumed`
+// packets Python holds from the last read back to the reader first. The
+// address set is setLen bytes of Python memory at setAddr (read during the
+// call only); a port list is "-" for the default or comma-separated numbers.
+func FilterStart(h, unconsumed, admitMask, setAddr, setLen, flowCutoff int, dpiPorts, tlsPorts string,
+	dnsPort, l2Offset, profile int) (rc int, err error) {
+	defer guard(&err)
+	rd, err := getReader(h)
+	if err != nil {
+		return 0, kinded(err)
+	}
+	cfg := gopcapy.ClassifierConfig{
+		AdmitMask: admitMask, FlowCutoff: flowCutoff, DNSPort: uint16(dnsPort),
+		L2Offset: l2Offset, Profile: gopcapy.Profile(profile),
+	}
+	if cfg.DPIPorts, err = portList(dpiPorts); err != nil {
+		return 0, err
+	}
+	if cfg.TLSPorts, err = portList(tlsPorts); err != nil {
+		return 0, err
+	}
+	if setAddr != 0 && setLen >= 4 {
+		cfg.AddrSet = pyMemory(setAddr, setLen)
+	}
+	c, err := gopcapy.NewClassifier(cfg)
+	if err != nil {
+		return 0, errors.New("ValueError: " + err.Error())
+	}
+	if unconsumed > 0 {
+		rd.mu.Lock()
+		n := rd.batch.Len()
+		err = rd.r.Unread(&rd.batch, n-unconsumed, n)
+		rd.mu.Unlock()
+		if err != nil {
+			return 0, kinded(err)
+		}
+	}
+	runs.Store(h, &filterRun{c: c})
+	return 0, nil
+}
+
+func portList(s string) ([]uint16, error) {
+	if s == "-" {
+		return nil, nil
+	}
+	ports := []uint16{}
+	for _, f := range strings.Split(s, ",") {
+		if f == "" {
+			continue
+		}
+		p, err := strconv.ParseUint(f, 10, 16)
+		if err != nil {
+			return nil, errors.New("InternalError: bad port list " + s)
+		}
+		ports = append(ports, uint16(p))
+	}
+	return ports, nil
+}
+
+// FilterEnd ends reader h's filtered loop (frees its flow table).
+func FilterEnd(h int) (rc int, err error) {
+	defer guard(&err)
+	runs.Delete(h)
+	return 0, nil
+}
+
+func getRun(h int) (*reader, *filterRun, error) {
+	rd, err := getReader(h)
+	if err != nil {
+		return nil, nil, kinded(err)
+	}
+	v, ok := runs.Load(h)
+	if !ok {
+		return nil, nil, errors.New("InternalError: no filtered loop running")
+	}
+	return rd, v.(*filterRun), nil
+}
+
+// FilterRead reads up to maxN packets of reader h, waiting at most waitMs for
+// the first on a live capture, classifies them and puts the admitted ones
+// into the buffer of size bytes at addr (layout above). It returns the
+// number of packets classified: 0 at the end of a file, -1 when the wait
+// expired, and -k (k >= 2) when the next packet alone needs k bytes of data
+// room (make a bigger buffer and call again).
+func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
+	defer guard(&err)
+	rd, run, err := getRun(h)
+	if err != nil {
+		return 0, err
+	}
+	dataStart := maxN * gopcapy.RecordSize
+	dataEnd := size - FilterSideSize(maxN)
+	if maxN <= 0 || addr == 0 || dataEnd <= dataStart {
+		return 0, errors.New("InternalError: buffer too small")
+	}
+	got, err := readFor(rd, run, maxN, waitMs)
+	if got <= 0 || err != nil {
+		return got, err
+	}
+	mem := pyMemory(addr, size)
+	classes := mem[dataEnd : dataEnd+maxN]
+	ids := mem[dataEnd+maxN : dataEnd+2*maxN]
+	positions := mem[dataEnd+2*maxN : dataEnd+6*maxN]
+	off, a := dataStart, 0
+	b := &run.batch
+	for n = 0; n < got; n++ {
+		hdr, data := b.Packet(n)
+		if off+len(data) > dataEnd { // no room if it were admitted: the rest waits
+			break
+		}
+		idx := run.c.Classify(data)
+		classes[n] = byte(idx)
+		if !run.c.Admits(idx) {
+			continue
+		}
+		putPacket(mem[a*gopcapy.RecordSize:], hdr, off)
+		copy(mem[off:], data)
+		ids[a] = byte(run.c.ClassID(idx))
+		binary.NativeEndian.PutUint32(positions[4*a:], uint32(n))
+		off += len(data)
+		a++
+	}
+	run.processed = n
+	if n < got {
+		if err := rd.r.Unread(b, n, got); err != nil {
+			return 0, kinded(err)
+		}
+		if n == 0 {
+			_, data := b.Packet(0)
+			return -max(2, len(data)+1), nil
+		}
+	}
+	fmtStart := dataEnd + 6*maxN
+	fmtEnd := putDataFormat(mem[fmtStart:size-filterTail], mem, dataStart, a) + fmtStart
+	tail := mem[size-filterTail:]
+	for i, v := range []int{a, fmtStart, fmtEnd, dataEnd, dataEnd + maxN, dataEnd + 2*maxN, n, 0} {
+		binary.NativeEndian.PutUint64(tail[8*i:], uint64(v))
+	}
+	return n, nil
+}
+
+// readFor reads up to maxN packets into run's batch: their count, 0 at the
+// end of a file, -1 when a live wait expired.
+func readFor(rd *reader, run *filterRun, maxN, waitMs int) (int, error) {
+	run.processed = 0
+	got, err := rd.r.ReadBatch(&run.batch, maxN, time.Duration(waitMs)*time.Millisecond)
+	switch {
+	case err == gopcapy.ErrTimeout:
+		return -1, nil
+	case err != nil && got == 0:
+		if err == io.EOF {
+			return 0, nil
+		}
+		return 0, kinded(err)
+	}
+	return got, nil
+}
+
+// putPacket writes a gopcapy.Batch record for a packet whose bytes start at off.
+func putPacket(m []byte, h gopcapy.Pkthdr, off int) {
+	binary.NativeEndian.PutUint64(m, uint64(h.Sec))
+	binary.NativeEndian.PutUint32(m[8:], h.Frac)
+	binary.NativeEndian.PutUint32(m[12:], h.Caplen)
+	binary.NativeEndian.PutUint32(m[16:], h.Len)
+	binary.NativeEndian.PutUint32(m[20:], uint32(off))
+	binary.NativeEndian.PutUint32(m[24:], uint32(off)+h.Caplen)
+}
+
+// putDataFormat writes into f the struct format of the a packets whose
+// records start mem and whose bytes start at dataStart, and returns its
+// length; 0 when it does not fit (Python then builds it from the records).
+func putDataFormat(f []byte, mem []byte, dataStart, a int) int {
+	if a == 0 {
+		return 0
+	}
+	out := strconv.AppendInt(f[:0], int64(dataStart), 10)
+	out = append(out, 'x')
+	for i := 0; i < a; i++ {
+		out = strconv.AppendUint(out, uint64(binary.NativeEndian.Uint32(mem[i*gopcapy.RecordSize+12:])), 10)
+		out = append(out, 's')
+	}
+	if &out[0] != &f[0] {
+		return 0
+	}
+	return len(out)
+}
+
+// FilterUnread hands the packets after the first `from` classified by the
+// last FilterRead back to reader h (a callback raised at packet from-1):
+// the next read starts with them.
+func FilterUnread(h, from int) (rc int, err error) {
+	defer guard(&err)
+	rd, run, err := getRun(h)
+	if err != nil {
+		return 0, err
+	}
+	err = rd.r.Unread(&run.batch, from, run.processed)
+	run.processed = min(run.processed, from)
+	return 0, kinded(err)
+}
+
+// FilterToBuffer reads up to cnt packets of reader h (cnt <= 0: no limit),
+// at most a chunk per call, classifies them and writes the admitted ones
+// into the buffer of size bytes at addr from the stats' "bytes used" on;
+// stats is the array of counters at statsAddr, which it updates. It returns
+// the packets read: 0 at the end of a file, -1 when a live wait of waitMs
+// expired before any.
+func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error) {
+	defer guard(&err)
+	rd, run, err := getRun(h)
+	if err != nil {
+		return 0, err
+	}
+	var buf []byte
+	if size > 0 {
+		buf = pyMemory(addr, size)
+	}
+	stats := pyMemory(statsAddr, 8*toBufferStats)
+	var st [toBufferStats]uint64
+	for i := range st {
+		st[i] = binary.NativeEndian.Uint64(stats[8*i:])
+	}
+	defer func() {
+		for i, v := range st {
+			binary.NativeEndian.PutUint64(stats[8*i:], v)
+		}
+	}()
+	limit := toBufferChunk
+	if cnt > 0 {
+		limit = min(limit, cnt)
+	}
+	if run.err != nil { // met after the packets of the last call
+		err, run.err = run.err, nil
+		return 0, err
+	}
+	for n < limit {
+		got, err := readFor(rd, run, min(limit-n, 4096), waitMs)
+		switch {
+		case err != nil && n > 0:
+			run.err = err
+			return n, nil
+		case err != nil:
+			return 0, err
+		case got == 0 || got == -1 && n > 0: // the end (again on the next call) or nothing ready
+			return n, nil
+		case got == -1:
+			return -1, nil
+		}
+		for i := 0; i < got; i++ {
+			hdr, data := run.batch.Packet(i)
+			idx := run.c.Classify(data)
+			st[4+idx]++
+			if !run.c.Admits(idx) {
+				st[1]++
+				continue
+			}
+			used := st[3]
+			if used+5+uint64(hdr.Caplen) > uint64(size) { // full: counted, not written
+				st[2]++
+				continue
+			}
+			binary.LittleEndian.PutUint32(buf[used:], hdr.Caplen)
+			buf[used+4] = byte(run.c.ClassID(idx))
+			copy(buf[used+5:], data)
+			st[3] = used + 5 + uint64(hdr.Caplen)
+			st[0]++
+		}
+		n += got
+		if rd.r.Live() {
+			return n, nil // what was ready; Python decides whether to wait for more
+		}
+	}
+	return n, nil
+}
