@@ -219,3 +219,30 @@ def test_loading_the_plugin_stays_light() -> None:
     added = json.loads(out.stdout)
     assert [m for m in added if m.startswith("pcapy")] == ["pcapy.pytest_plugin"]
     assert not [m for m in added if m.split(".")[0] in ("numpy", "pandas", "pyarrow", "dask")]
+
+
+EXAMPLE = REPO / "examples" / "07_pytest"
+
+
+def run_example(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """pytest on examples/07_pytest as a user runs it: no conftest of ours."""
+    import os
+
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *PLUGIN_ARGS, *args,
+                           str(EXAMPLE)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})}, cwd=EXAMPLE)
+
+
+@needs_capture
+@needs_netns
+def test_the_pytest_example_passes_and_a_broken_server_leaves_evidence(tmp_path: Path) -> None:
+    passed = run_example()
+    assert "2 passed" in passed.stdout, passed.stdout + passed.stderr
+    broken = run_example(f"--pcap-dir={tmp_path}", env={"ECHO_SERVER_BROKEN": "1"})
+    assert "2 failed" in broken.stdout, broken.stdout
+    kept = sorted(tmp_path.iterdir())
+    assert [p.name.split("-1-gpa")[0] for p in kept] == [  # node ids from the rootdir (this repo)
+        "examples_07_pytest_test_echo.py_test_client_retries_a_refused_connection",
+        "examples_07_pytest_test_echo.py_test_echo_completes_the_handshake_and_echoes"]
+    for path in kept:
+        assert re.search(rf"^{re.escape(str(path))}: \d+ packets \(TCP \d+\), ", broken.stdout, re.M)
