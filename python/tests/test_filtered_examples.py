@@ -1,4 +1,4 @@
-"""examples/06-09, the counterparts of pcapy-ng's loop_filtered examples (filter
+"""examples/08-11, the counterparts of pcapy-ng's loop_filtered examples (filter
 in C, flow heads, shared-memory ring, live stats): run on generated captures
 and, for the live one, on veth traffic; what they print is checked against
 what the calls return."""
@@ -68,7 +68,7 @@ def tls_capture(path: Path, names: list[str]) -> None:
 
 
 def test_filter_in_go_prints_what_loop_filtered_counts(capture: Path) -> None:
-    out = run(str(EXAMPLES / "06_filter_in_go.py"), str(capture), WATCHED)
+    out = run(str(EXAMPLES / "08_filter_in_go.py"), str(capture), WATCHED)
     assert out.returncode == 0, out.stderr
     with pcapy.open_offline(str(capture)) as r:
         admitted, dropped, other, heads, matches = r.loop_filtered(
@@ -87,16 +87,16 @@ def test_filter_in_go_prints_what_loop_filtered_counts(capture: Path) -> None:
 def test_flow_heads_finds_each_server_name_once(tmp_path: Path) -> None:
     path = tmp_path / "tls.pcap"
     tls_capture(path, ["www.example.org", "api.example.net", "www.example.org"])
-    out = run(str(EXAMPLES / "07_flow_heads.py"), str(path), "3")
+    out = run(str(EXAMPLES / "09_flow_heads.py"), str(path), "3")
     assert out.returncode == 0, out.stderr
     assert out.stdout == ("server name: www.example.org\nserver name: api.example.net\n"
                           "2 TLS server name(s)\n")
-    wider = run(str(EXAMPLES / "07_flow_heads.py"), str(path), "6")  # the late ClientHello is a head now
+    wider = run(str(EXAMPLES / "09_flow_heads.py"), str(path), "6")  # the late ClientHello is a head now
     assert "server name: not-a-head.example" in wider.stdout
 
 
 def test_shared_memory_ring_workers_read_every_record(capture: Path) -> None:
-    out = run(str(EXAMPLES / "08_shared_memory_ring.py"), str(capture), "3")
+    out = run(str(EXAMPLES / "10_shared_memory_ring.py"), str(capture), "3")
     assert out.returncode == 0, out.stderr
     with pcapy.open_offline(str(capture)) as r:
         written, dropped, overflow, used, *_ = r.loop_to_buffer(-1, bytearray(64 << 20), 6, b"", 3)
@@ -107,7 +107,7 @@ def test_shared_memory_ring_workers_read_every_record(capture: Path) -> None:
 
 
 def test_live_stats_offline_ends_with_the_runs_counters(capture: Path) -> None:
-    out = run(str(EXAMPLES / "09_live_stats.py"), str(capture))
+    out = run(str(EXAMPLES / "11_live_stats.py"), str(capture))
     assert out.returncode == 0, out.stderr
     with pcapy.open_offline(str(capture)) as r:
         final = r.loop_filtered(-1, lambda *a: None, 7, b"", 4)
@@ -116,8 +116,8 @@ def test_live_stats_offline_ends_with_the_runs_counters(capture: Path) -> None:
 
 
 def test_examples_print_usage() -> None:
-    for name, argv in (("06_filter_in_go.py", []), ("07_flow_heads.py", ["x", "y"]),
-                       ("08_shared_memory_ring.py", []), ("09_live_stats.py", [])):
+    for name, argv in (("08_filter_in_go.py", []), ("09_flow_heads.py", ["x", "y"]),
+                       ("10_shared_memory_ring.py", []), ("11_live_stats.py", [])):
         out = run(str(EXAMPLES / name), *argv)
         assert out.returncode == 2 and out.stderr.startswith("usage:"), name
 
@@ -126,7 +126,7 @@ link = pytest.fixture(netns.link_fixture, name="link")
 
 
 def test_live_stats_counts_veth_traffic_and_stops_after_its_seconds(link: netns.Link) -> None:
-    child = subprocess.Popen(link.exec_a(sys.executable, str(EXAMPLES / "09_live_stats.py"), link.dev_a, "3"),
+    child = subprocess.Popen(link.exec_a(sys.executable, str(EXAMPLES / "11_live_stats.py"), link.dev_a, "3"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().startswith("admitted=0 ")  # capturing

@@ -1,13 +1,13 @@
 """Keep the start of every connection and anything touching a watch list;
 classify and drop the rest in Go, before Python sees it (loop_filtered).
 
-usage: python examples/06_filter_in_go.py SOURCE [WATCH_IP ...]
+usage: python examples/08_filter_in_go.py SOURCE [WATCH_IP ...]
 
 SOURCE is a capture file or a device (live: needs root; Ctrl-C stops).
 Prints the first kept packets, then the class counts and how much traffic
 never became a Python object.
 
-Example: python examples/06_filter_in_go.py capture.pcap 8.8.8.8 1.1.1.1
+Example: python examples/08_filter_in_go.py capture.pcap 8.8.8.8 1.1.1.1
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Watch loop_filtered's counters from another thread while it runs.
 
-usage: python examples/09_live_stats.py SOURCE [SECONDS]
+usage: python examples/11_live_stats.py SOURCE [SECONDS]
 
 SOURCE is a capture file or a device (live: needs root). A thread runs
 loop_filtered over SOURCE; the main thread prints filtered_stats() every

@@ -1,7 +1,7 @@
 """Read the TLS server name (SNI) at the start of every connection: the first
 packets of each flow reach Python, the bulk after them does not (flow_cutoff).
 
-usage: python examples/07_flow_heads.py SOURCE [PACKETS_PER_FLOW]
+usage: python examples/09_flow_heads.py SOURCE [PACKETS_PER_FLOW]
 
 SOURCE is a capture file or a device (live: needs root; Ctrl-C stops).
 PACKETS_PER_FLOW (default 4) is how many packets of each direction of a

@@ -3,7 +3,7 @@ in Go and writes the kept packets into a multiprocessing.shared_memory
 buffer (no Python per packet, the GIL free meanwhile); worker processes then
 read their share of the records.
 
-usage: python examples/08_shared_memory_ring.py SOURCE [WORKERS]
+usage: python examples/10_shared_memory_ring.py SOURCE [WORKERS]
 
 SOURCE is a capture file or a device (live: captures until the buffer fills
 or Ctrl-C). Each record is [u32 caplen, little-endian][u8 class][caplen
