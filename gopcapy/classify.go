@@ -196,7 +196,7 @@ func (c *Classifier) classifyGeneric(pkt []byte) int {
 	}
 	if c.flows != nil {
 		if proto, _, sport, dport, ok := ports(pkt, l3); ok &&
-			c.flows.seen(flowKey(src, dst, sport, dport, proto)) < uint32(c.cfg.FlowCutoff) {
+			c.flows.seen(flowHash(src, dst, sport, dport, proto)) < uint32(c.cfg.FlowCutoff) {
 			return ClassFlowHead
 		}
 	}
@@ -222,7 +222,7 @@ func (c *Classifier) classifySecurity(pkt []byte) int {
 		return ClassAddr // any protocol, ICMP too
 	}
 	if ok && c.flows != nil && (hasPort(c.cfg.TLSPorts, sport) || hasPort(c.cfg.TLSPorts, dport)) &&
-		c.flows.seen(flowKey(src, dst, sport, dport, proto)) < uint32(c.cfg.FlowCutoff) {
+		c.flows.seen(flowHash(src, dst, sport, dport, proto)) < uint32(c.cfg.FlowCutoff) {
 		return ClassHandshake
 	}
 	return ClassNoise

@@ -82,9 +82,9 @@ func (f *flowTable) seen(key uint64) uint32 {
 	return n
 }
 
-// flowKey folds a directional 5-tuple into 64 bits with the splitmix64
+// flowHash folds a directional 5-tuple into 64 bits with the splitmix64
 // finalizer, so that two flows sharing a key is a 2^-64 event.
-func flowKey(src, dst uint32, sport, dport uint16, proto int) uint64 {
+func flowHash(src, dst uint32, sport, dport uint16, proto int) uint64 {
 	a := uint64(src)<<32 | uint64(dst)
 	b := uint64(sport)<<48 | uint64(dport)<<32 | uint64(proto&0xff)
 	a ^= b * 0x9E3779B97F4A7C15
