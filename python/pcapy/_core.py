@@ -12,18 +12,17 @@ anything reaches the dead runtime.
 
 from __future__ import annotations
 
+import _thread  # not threading, nor pathlib below: `import pcapy` stays light
 import errno
 import importlib
 import os
 import sys
-import threading
-from pathlib import Path
 from typing import Any, Callable
 
 from ._errors import translate
 
 _EXTENSION = "pcapy._gopcapy._gopcapy"
-_EXTENSION_DIR = Path(__file__).resolve().parent / "_gopcapy"
+_EXTENSION_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gopcapy")
 
 FORKED_MESSAGE = (
     "pcapy cannot be used in this process: it was forked (os.fork(), or multiprocessing's "
@@ -40,7 +39,7 @@ FORKED_MESSAGE = (
 def _built_extensions() -> list[str]:
     """Names of the extension files present, whatever Python they are for."""
     try:
-        return sorted(p.name for p in _EXTENSION_DIR.glob("_gopcapy*.so"))
+        return sorted(n for n in os.listdir(_EXTENSION_DIR) if n.startswith("_gopcapy") and n.endswith(".so"))
     except OSError:
         return []
 
@@ -49,7 +48,7 @@ def _not_built_message() -> str | None:
     """Why the extension cannot be loaded here, found without loading it."""
     from importlib.machinery import EXTENSION_SUFFIXES
 
-    if any((_EXTENSION_DIR / ("_gopcapy" + s)).is_file() for s in EXTENSION_SUFFIXES):
+    if any(os.path.isfile(os.path.join(_EXTENSION_DIR, "_gopcapy" + s)) for s in EXTENSION_SUFFIXES):
         return None
     found = _built_extensions()
     if found:
@@ -123,7 +122,7 @@ class _Extension:
     """
 
     def __init__(self) -> None:
-        self.__dict__["_lock"] = threading.Lock()
+        self.__dict__["_lock"] = _thread.allocate_lock()
         self.__dict__["_state"] = "unloaded"  # then "loaded", or "forked" in a fork child
 
     def usable(self) -> bool:
@@ -139,7 +138,7 @@ class _Extension:
                 del self.__dict__[k]
             self.__dict__["_state"] = "forked"
             self.__class__ = _Unloaded
-        self.__dict__["_lock"] = threading.Lock()
+        self.__dict__["_lock"] = _thread.allocate_lock()
 
 
 class _Unloaded(_Extension):

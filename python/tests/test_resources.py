@@ -248,3 +248,32 @@ def test_address_space_limit_too_low_for_go_raises_memoryerror(tmp_path):
         print(pcapy.open_offline(A).next()[0].getcaplen() > 0)
     """, tmp_path)
     assert proc.stdout.split("\n")[:3] == ["MemoryError True", "MemoryError True", "True"]
+
+
+def test_file_size_limit_raises_and_keeps_the_packets_before(tmp_path):
+    # RLIMIT_FSIZE: a write failure (EFBIG) without root or a small filesystem.
+    proc = run("""
+        import resource, signal, pcapy
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, resource.RLIM_INFINITY))
+        frames = list(pcapy.open_offline(A))
+        d = pcapy.open_offline(A).dump_open(A + ".out")
+        dumped = 0
+        try:
+            for i in range(100):
+                for hdr, data in frames:
+                    d.dump(hdr, data)
+                    dumped += 1
+                d.flush()
+        except pcapy.PcapError as e:
+            print(e)
+        d.close()
+        got = 0
+        try:
+            for hdr, data in pcapy.open_offline(A + ".out"):
+                got += 1
+        except pcapy.PcapError as e:
+            pass  # the last record cut short
+        print(0 < got < dumped)
+    """, tmp_path)
+    assert proc.stdout.split("\n")[:2] == [f"{tmp_path / 'a.pcap.out'}: File too large", "True"]
