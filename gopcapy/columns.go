@@ -708,7 +708,9 @@ func (f *fileColumns) readPcap(linkType, snaplen int, prog *BPFProgram) (off int
 		return 0, false, nil // older versions may swap caplen and len: libpcap knows
 	}
 	c := f.c
-	buf := make([]byte, max(4<<20, 2*(snaplen+16)))
+	// Records above maxCommonSnaplen go to libpcap: a file's snaplen (up to
+	// 2 GiB) does not size the buffer.
+	buf := make([]byte, max(4<<20, 2*(min(snaplen, maxCommonSnaplen)+16)))
 	pos := int64(len(hdr)) // file offset of buf[start]
 	start, end := 0, 0
 	for {

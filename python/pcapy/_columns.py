@@ -89,7 +89,10 @@ _DOC_ARGS = """
         ImportError: numpy (or pandas) is not installed.
         PcapError: a file cannot be opened, the filter does not compile, or
             (with ``on_error="raise"``) a capture is damaged midway.
-        TypeError, ValueError: bad arguments.
+        TypeError, ValueError: bad arguments; ValueError too for a packet
+            whose timestamp int64 nanoseconds cannot hold (before 1677-09-21
+            or after 2262-04-11, pcapng only): leave out ``ts`` (``fields``)
+            or read such a file with ``next()``.
 """
 
 

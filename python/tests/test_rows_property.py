@@ -2,13 +2,15 @@
 rows everywhere"): a property over seeded generated files mixing oversized
 and zero-length records, huge snaplens, cut-off ends, far-future timestamps,
 pcap / ns pcap / pcapng. The reference is libpcap itself (libpcap_ref: ctypes,
-pcap_next_ex). PCAPY_PROPERTY_FILES sets how many files (default 15)."""
+pcap_next_ex). PCAPY_PROPERTY_FILES sets how many files (default 100)."""
 
 from __future__ import annotations
 
 import os
 import random
 import struct
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import capgen
 import libpcap_ref
 import pcapy
 
-FILES = int(os.environ.get("PCAPY_PROPERTY_FILES", "15"))
+FILES = int(os.environ.get("PCAPY_PROPERTY_FILES", "100"))
 FILTERS = (None, "tcp", "greater 200")
 FRAMES = capgen.sample_frames(seed=3, count=64)
 MAX_TS_NS = (2**63 - 1)  # read_columns' ts: int64 nanoseconds
@@ -209,3 +211,19 @@ def test_timestamps_beyond_2262_raise_not_wrap(tmp_path: Path) -> None:
     r = pcapy.open_offline(str(path))  # next() represents it exactly
     r.next()
     assert r.next()[0].getts()[0] == (2**63 + 5 * 10**9) // 10**9
+
+
+def test_a_huge_snaplen_does_not_size_read_columns_memory(tmp_path: Path) -> None:
+    """A file may claim a 2 GiB snaplen: read_columns allocated twice that
+    (address space mostly, and seconds of system time per call)."""
+    pytest.importorskip("numpy")
+    code = ("import sys, pcapy; pcapy.read_columns(sys.argv[1]); "
+            "print([int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmPeak')][0])")
+    peaks = []
+    for snaplen in (65535, 0x7FFFFFFF):
+        path = tmp_path / f"snap{snaplen}.pcap"
+        capgen.write_pcap(path, [(10**18, FRAMES[0])], snaplen=snaplen)
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                             timeout=120, check=True)
+        peaks.append(int(out.stdout))
+    assert peaks[1] < peaks[0] + (1 << 20)  # KiB: within 1 GiB of an ordinary file's
