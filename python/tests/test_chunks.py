@@ -4,6 +4,8 @@ a chunk on a capture of some hundreds of MB."""
 
 from __future__ import annotations
 
+import os
+import socket
 import struct
 import subprocess
 import sys
@@ -17,7 +19,7 @@ pd = pytest.importorskip("pandas")
 
 import capgen  # noqa: E402
 import pcapy  # noqa: E402
-from conftest import T0  # noqa: E402
+from conftest import T0, is_root  # noqa: E402
 from test_columns import COLUMNS, LINK_CAPTURES, assert_columns, capture, damaged, expected  # noqa: E402
 
 
@@ -164,3 +166,25 @@ def test_memory_is_bounded_by_a_chunk(tmp_path: Path) -> None:
     assert int(rows) == packets
     grown = float(peak) - float(base)
     assert grown < 100 and grown < whole_mb / 4, (grown, whole_mb)
+
+
+@pytest.mark.skipif(not is_root(), reason="live capture needs root")
+def test_live_reader_streams_chunks_and_flows() -> None:
+    reader = pcapy.open_live("lo", 65535, 0, 200)
+    port = 40000 + os.getpid() % 20000
+    reader.setfilter(f"udp dst port {port}")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for i in range(7):
+            s.sendto(b"x" * i, ("127.0.0.1", port))
+    chunks = list(pcapy.iter_columns(reader, fields=["dport", "payload_len"], count=7, chunk_rows=3))
+    assert [len(c["dport"]) for c in chunks] == [3, 3, 1]
+    assert joined(chunks)["payload_len"].tolist() == list(range(7))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        for i in range(4):
+            s.sendto(b"y" * i, ("127.0.0.1", port))
+    # Nothing more after these: to_ms (200 ms) ends the iteration.
+    flows = pcapy.read_flows(reader, chunk_rows=2)
+    assert flows["packets"].tolist() == [4] and flows["dst_port"].tolist() == [port]
+    assert flows["src2dst_payload_bytes"].tolist() == [6]
+    reader.close()

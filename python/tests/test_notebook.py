@@ -58,8 +58,9 @@ def test_analysis_notebook_runs_top_to_bottom(kernel_env: None) -> None:
     assert not warned, warned
     assert len(outputs(nb, "image/png")) == 2  # throughput and packet sizes
     tables = [o["data"]["text/html"] for o in outputs(nb, "text/html")]
-    for heading in ("% packets", "packets", "port", "sport"):
+    for heading in ("% packets", "packets", "port", "sport", "src2dst_packets"):
         assert any(heading in t for t in tables), heading
     assert any("<progress" in t for t in tables)  # the progress bar, as a cell output
     text = "".join(o.text for o in outputs(nb, "stream") if o.name == "stdout")
     assert "30,000 packets" in text
+    assert " flows, " in text and "3 chunks" in text  # read_flows; iter_dataframes of 10,000 rows
