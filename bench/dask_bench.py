@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mb-per-file", type=int, default=256)
     ap.add_argument("--chunk-mb", type=int, default=64, help="partition size (default 64 MiB)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--partitions", type=int, default=64, help="small partitions of one file, for their cost")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "dask")
     ap.add_argument("--markdown", type=Path)
     args = ap.parse_args(argv)
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"run {run + 1}: {name:<9} {secs:6.2f} s", flush=True)
         same = results["loop"] == results["1 worker"] == results["2 workers"]
         # Partition cost: one file, few large partitions vs many small ones.
-        few, many = max(1, paths[0].stat().st_size // chunk), 64
+        few, many = max(1, paths[0].stat().st_size // chunk), args.partitions
         big, small = paths[0].stat().st_size // few + 1, paths[0].stat().st_size // many + 1
         t_few = statistics.median(timed(on_cluster, one, paths[:1], big)[0] for _ in range(args.runs))
         t_many = statistics.median(timed(on_cluster, one, paths[:1], small)[0] for _ in range(args.runs))

@@ -313,3 +313,21 @@ def test_example_usage() -> None:
     out = subprocess.run([sys.executable, str(REPO / "examples" / "06_dask.py")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "usage:" in out.stderr
+
+
+
+@pytest.mark.timeout(240)
+def test_dask_bench_workloads_agree(tmp_path: Path, client) -> None:
+    """bench/dask_bench.py's three answers (a read_dataframe loop, the
+    cluster with large and with small partitions) are the same table; its
+    clusters and timing are left to `make bench`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dask_bench", REPO / "bench" / "dask_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    paths = bench.captures(tmp_path, files=2, mb=1)
+    assert [p.stat().st_size > 2**20 * 0.9 for p in paths] == [True, True]
+    want = bench.canonical(bench.loop(paths))
+    assert want == bench.canonical(bench.on_cluster(client, paths, 2**20))
+    assert want == bench.canonical(bench.on_cluster(client, paths, 100_001))
