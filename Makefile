@@ -33,7 +33,7 @@ build: system $(PY)  ## Build the Go extension (incremental) and put pcapy on .v
 	$(PY) build.py
 	@echo "$(CURDIR)/python" > "$(SITE)/gopcapy-dev.pth"
 
-$(SAMPLE): python/tests/capgen.py | $(PY)
+$(SAMPLE): python/tests/capgen.py python/pcapy/_frames.py | $(PY)
 	@mkdir -p $(dir $(SAMPLE))
 	$(PY) python/tests/capgen.py $(SAMPLE) --count 20000
 

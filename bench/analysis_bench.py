@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))  # analysis_stream, run
 OUT = ROOT / "bench" / "out"
 CAPGEN = ROOT / "python" / "tests" / "capgen.py"
+FRAMES = ROOT / "python" / "pcapy" / "_frames.py"  # capgen's frame builders: part of its version
 OURS = ROOT / ".venv" / "bin" / "python"
 REF = ROOT / ".venv-ref" / "bin" / "python"
 KEY = ["src", "dst", "proto", "sport", "dport"]
@@ -201,7 +202,7 @@ def log(msg: str) -> None:
 
 def capture(packets: int) -> Path:
     """bench/run.py's capture: same generator, seed and file name."""
-    digest = hashlib.sha256(CAPGEN.read_bytes()).hexdigest()[:8]
+    digest = hashlib.sha256(CAPGEN.read_bytes() + FRAMES.read_bytes()).hexdigest()[:8]
     path = OUT / f"mix-{packets}-s1-{digest}.pcap"
     if not path.exists():
         log(f"generating {path.name} ({packets:,} packets)")

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 CAPGEN = ROOT / "python" / "tests" / "capgen.py"
+FRAMES = ROOT / "python" / "pcapy" / "_frames.py"  # capgen's frame builders: part of its version
 WORKLOADS = ["next", "loop", "dispatch", "filter", "fivetuple", "next_batch"]
 DESCRIPTIONS = {
     "next": "`next()` loop: `getts()`, `getcaplen()`, `len(data)`",
@@ -59,7 +60,7 @@ def log(msg: str) -> None:
 
 def capture(out: Path, packets: int) -> Path:
     """The benchmark capture, generated once per size and generator version."""
-    digest = hashlib.sha256(CAPGEN.read_bytes()).hexdigest()[:8]
+    digest = hashlib.sha256(CAPGEN.read_bytes() + FRAMES.read_bytes()).hexdigest()[:8]
     path = out / f"mix-{packets}-s{SEED}-{digest}.pcap"
     if not path.exists():
         log(f"generating {path.name} ({packets:,} packets)")

@@ -35,7 +35,6 @@ def serve_one(listener: socket.socket) -> None:
 def request(host: str, port: int, data: bytes, attempts: int = 1, delay: float = 0.5) -> bytes:
     """Send data, return the echo; a refused connection is tried again after
     ``delay`` seconds, up to ``attempts`` times in all."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for attempt in range(1, attempts + 1):
         try:
             with socket.create_connection((host, port), timeout=5) as sock:

@@ -2,7 +2,7 @@
 
 usage: python live_probe.py JOB_JSON
 
-JOB_JSON describes a netns.Link (``{"ns_a", "ns_b", "dev_a", "dev_b", "mac_a",
+JOB_JSON describes a veth pair (pcapy/_netns.py) (``{"ns_a", "ns_b", "dev_a", "dev_b", "mac_a",
 "mac_b", "tmpdir"}``, MACs in hex). The probe captures on dev_a (namespace a)
 and sends from dev_b (namespace b) with pcapy's own sendpacket(), running the
 same calls in the same order under whichever ``pcapy`` the interpreter has, and
@@ -12,20 +12,35 @@ normalization it uses, except that packet headers drop their timestamps
 descriptors become ``fd>=0`` booleans. test_live_differential.py compares the
 traces of pcapy-ng and ours.
 
-Stdlib, netns.py and pcapy only: it must run unchanged on both implementations.
+Stdlib, livetools.py, pcapy/_netns.py (loaded from its file: under pcapy-ng
+``pcapy`` is not this package) and pcapy only: it must run unchanged on both
+implementations.
 """
 
 import faulthandler
+import importlib.util
 import json
 import sys
 import time
+from pathlib import Path
 
 import pcapy
 
 import diff_probe
-import netns
 from diff_probe import Collector
-from netns import ETH_TEST, ETH_TEST2, frame
+from livetools import ETH_TEST, ETH_TEST2, frame
+
+
+def _load_netns():
+    path = Path(__file__).resolve().parents[1] / "pcapy" / "_netns.py"
+    spec = importlib.util.spec_from_file_location("gopcapy_netns", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+netns = _load_netns()
 
 TO_MS = 100
 NO_SUCH = "gpcapy-nosuch0"

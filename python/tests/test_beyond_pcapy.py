@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import netns
 import pcapy
 from conftest import frames
-from netns import Link, collect, frame, open_a, sender_b
-
-link = pytest.fixture(netns.link_fixture, name="link")
+from livetools import collect, frame, open_a, sender_b
+from pcapy._netns import VethPair
 
 
 def test_a_file_lists_its_own_link_type(eth_pcap: Path) -> None:
@@ -26,8 +24,8 @@ def test_a_file_lists_its_own_link_type(eth_pcap: Path) -> None:
         reader.set_datalink("RAW")
 
 
-def test_live_set_datalink(link: Link) -> None:
-    cap = open_a(link)
+def test_live_set_datalink(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair)
     dlts = cap.list_datalinks()
     assert pcapy.DLT_EN10MB in dlts
     for dlt in dlts:
@@ -36,38 +34,38 @@ def test_live_set_datalink(link: Link) -> None:
     with pytest.raises(pcapy.PcapError):
         cap.set_datalink(pcapy.DLT_LTALK)
     cap.set_datalink(pcapy.DLT_EN10MB)
-    tx = sender_b(link)
-    tx.sendpacket(frame(link.mac_a, link.mac_b, 1))
+    tx = sender_b(veth_pair)
+    tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, 1))
     (hdr, data), = collect(cap, 1)
-    assert data == frame(link.mac_a, link.mac_b, 1)
+    assert data == frame(veth_pair.a.mac, veth_pair.b.mac, 1)
 
 
-def test_tstamp_types_of_a_created_handle(link: Link) -> None:
-    with link.inside_a():
-        cap = pcapy.create(link.dev_a)
+def test_tstamp_types_of_a_created_handle(veth_pair: VethPair) -> None:
+    with veth_pair.a.inside():
+        cap = pcapy.create(veth_pair.a.dev)
     names = cap.tstamp_types()
     assert all(isinstance(n, str) and n for n in names)
     assert cap.set_tstamp_type("host") in (0, 3)  # 3: PCAP_WARNING_TSTAMP_TYPE_NOTSUP
     with pytest.raises(ValueError):
         cap.set_tstamp_type("no-such-clock")
-    with link.inside_a():
+    with veth_pair.a.inside():
         assert cap.activate() == 0
     assert cap.set_tstamp_type("host") == -4  # PCAP_ERROR_ACTIVATED
 
 
-def test_nanosecond_precision_on_a_created_handle(link: Link) -> None:
-    with link.inside_a():
-        cap = pcapy.create(link.dev_a)
+def test_nanosecond_precision_on_a_created_handle(veth_pair: VethPair) -> None:
+    with veth_pair.a.inside():
+        cap = pcapy.create(veth_pair.a.dev)
     assert cap.get_tstamp_precision() == "us"
     assert cap.set_tstamp_precision("ns") == 0
     with pytest.raises(ValueError):
         cap.set_tstamp_precision("ps")
     assert cap.set_timeout(50) == 0
-    with link.inside_a():
+    with veth_pair.a.inside():
         assert cap.activate() == 0
     assert cap.get_tstamp_precision() == "ns"
     before = time.time_ns()
-    sender_b(link).sendpacket(frame(link.mac_a, link.mac_b, 7))
+    sender_b(veth_pair).sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, 7))
     (hdr, _), = collect(cap, 1)
     assert isinstance(hdr, pcapy.PkthdrNs)
     ns = hdr.getts_ns()
@@ -99,8 +97,8 @@ def test_breakloop_before_loop_returns_at_once(eth_pcap: Path) -> None:
     assert reader.dispatch(-1, lambda h, d: None) == len(frames()) - 1
 
 
-def test_breakloop_from_another_thread_ends_a_quiet_loop(link: Link) -> None:
-    cap = open_a(link, to_ms=0)  # waits forever; no traffic comes
+def test_breakloop_from_another_thread_ends_a_quiet_loop(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair, to_ms=0)  # waits forever; no traffic comes
     timer = threading.Timer(0.2, cap.breakloop)
     timer.start()
     start = time.monotonic()

@@ -95,6 +95,7 @@ def test_the_window_holds_every_packet_sent_inside_it_under_constant_traffic(
             dest = rx.getsockname()
         traffic = Traffic(tx, dest)
         traffic.start()
+        checked = 0
         try:
             for i in range(max(1, REPS // 2)):
                 with pcap_capture(capture_on, f"udp dst port {dest[1]}") as cap:
@@ -106,8 +107,11 @@ def test_the_window_holds_every_packet_sent_inside_it_under_constant_traffic(
                 missing = set(range(first, last + 1)) - set(got)
                 assert not missing, f"repetition {i}: {len(missing)} of {first}..{last} missing"
                 assert cap.stats[1] == 0
+                checked += last - first + 1
         finally:
             traffic.halt.set()
             traffic.join()
             if where == "lo":
                 rx.close()
+    print(f"{max(1, REPS // 2)} windows on {where} under constant traffic: "
+          f"{checked} datagrams sent inside them, all captured")

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
-import netns
 import pcapy
+from pcapy._netns import VethPair
 
 
-@pytest.fixture
-def link() -> Iterator[netns.Link]:
-    reason = netns.can_run()
-    if reason:
-        pytest.skip(reason)
-    netns.remove_stale()
-    created = netns.Link.create()
-    try:
-        yield created
-    finally:
-        created.remove()
-
-
-def test_interfaces_show_the_veth_address_and_netmask(link: netns.Link) -> None:
-    with link.inside_a():
+def test_interfaces_show_the_veth_addresses_and_netmasks(veth_pair: VethPair) -> None:
+    a = veth_pair.a
+    with a.inside():
         devices = {d.name: d for d in pcapy.interfaces()}
         names = pcapy.findalldevs()
-    assert link.dev_a in devices and link.dev_b not in devices
+    assert a.dev in devices and veth_pair.b.dev not in devices
     assert list(devices) == names  # same devices, same order as findalldevs()
-    addresses = devices[link.dev_a].addresses
-    assert pcapy.Address(link.ip_a, link.netmask, link.network[:-1] + "255", None) in addresses
+    addresses = devices[a.dev].addresses
+    assert pcapy.Address(a.ip, veth_pair.netmask, veth_pair.network[:-1] + "255", None) in addresses
+    assert pcapy.Address(a.ip6, "ffff:ffff:ffff:ffff::", None, None) in addresses
     assert "lo" in devices
     assert any(a.addr == "127.0.0.1" and a.netmask == "255.0.0.0" for a in devices["lo"].addresses)
 

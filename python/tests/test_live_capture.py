@@ -9,17 +9,16 @@ import time
 
 import pytest
 
-import netns
+import livetools
 import pcapy
-from netns import Link, collect, frame, open_a, sender_b, seq_of
+from livetools import collect, frame, open_a, sender_b, seq_of
+from pcapy._netns import VethPair
 
-link = pytest.fixture(netns.link_fixture, name="link")
 
-
-def test_thousands_of_frames_arrive_exact_and_in_order(link: Link) -> None:
-    sent = [frame(link.mac_a, link.mac_b, i, 60 + (i * 37) % 1455) for i in range(5000)]
-    cap = open_a(link, buffer_size=64 << 20)  # room for everything before reading
-    tx = sender_b(link)
+def test_thousands_of_frames_arrive_exact_and_in_order(veth_pair: VethPair) -> None:
+    sent = [frame(veth_pair.a.mac, veth_pair.b.mac, i, 60 + (i * 37) % 1455) for i in range(5000)]
+    cap = open_a(veth_pair, buffer_size=64 << 20)  # room for everything before reading
+    tx = sender_b(veth_pair)
     start = time.time()
     for f in sent:
         tx.sendpacket(f)
@@ -33,11 +32,11 @@ def test_thousands_of_frames_arrive_exact_and_in_order(link: Link) -> None:
     assert cap.stats() == (len(sent), 0, 0)
 
 
-def test_snaplen_truncates_but_keeps_the_wire_length(link: Link) -> None:
+def test_snaplen_truncates_but_keeps_the_wire_length(veth_pair: VethPair) -> None:
     sizes = [60, 99, 100, 101, 500, 1514]
-    sent = [frame(link.mac_a, link.mac_b, i, size) for i, size in enumerate(sizes)]
-    cap = open_a(link, snaplen=100)
-    tx = sender_b(link)
+    sent = [frame(veth_pair.a.mac, veth_pair.b.mac, i, size) for i, size in enumerate(sizes)]
+    cap = open_a(veth_pair, snaplen=100)
+    tx = sender_b(veth_pair)
     for f in sent:
         tx.sendpacket(f)
     got = collect(cap, len(sent))
@@ -45,12 +44,12 @@ def test_snaplen_truncates_but_keeps_the_wire_length(link: Link) -> None:
     assert [d for _, d in got] == [f[:100] for f in sent]
 
 
-def test_filter_keeps_only_matching_frames_and_stats_count_them(link: Link) -> None:
-    sent = [frame(link.mac_a, link.mac_b, i, 80, netns.ETH_TEST2 if i % 3 == 0 else netns.ETH_TEST)
+def test_filter_keeps_only_matching_frames_and_stats_count_them(veth_pair: VethPair) -> None:
+    sent = [frame(veth_pair.a.mac, veth_pair.b.mac, i, 80, livetools.ETH_TEST2 if i % 3 == 0 else livetools.ETH_TEST)
             for i in range(300)]
-    cap = open_a(link)
-    cap.setfilter(f"ether proto {netns.ETH_TEST2:#x}")
-    tx = sender_b(link)
+    cap = open_a(veth_pair)
+    cap.setfilter(f"ether proto {livetools.ETH_TEST2:#x}")
+    tx = sender_b(veth_pair)
     for f in sent:
         tx.sendpacket(f)
     wanted = sent[::3]
@@ -60,41 +59,41 @@ def test_filter_keeps_only_matching_frames_and_stats_count_them(link: Link) -> N
     assert cap.stats() == (len(wanted), 0, 0)  # the kernel counts what the filter kept
 
 
-def test_udp_datagrams_between_the_namespaces_are_captured(link: Link) -> None:
-    cap = open_a(link)
-    with link.inside_a():
+def test_udp_datagrams_between_the_namespaces_are_captured(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair)
+    with veth_pair.a.inside():
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    with link.inside_b():
+    with veth_pair.b.inside():
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     with rx, tx:
-        rx.bind((link.ip_a, 0))
+        rx.bind((veth_pair.a.ip, 0))
         port = rx.getsockname()[1]
         cap.setfilter(f"udp and dst port {port}")
         payloads = [b"datagram %d " % i + bytes(range(i)) for i in range(50)]
         for p in payloads:
-            tx.sendto(p, (link.ip_a, port))
+            tx.sendto(p, (veth_pair.a.ip, port))
         got = collect(cap, len(payloads))
         assert [rx.recv(2048) for _ in payloads] == payloads  # the socket got them too
     assert [d[42:] for _, d in got] == payloads  # Ethernet 14 + IPv4 20 + UDP 8
     for _, d in got:
-        assert d[26:30] == socket.inet_aton(link.ip_b) and d[30:34] == socket.inet_aton(link.ip_a)
+        assert d[26:30] == socket.inet_aton(veth_pair.b.ip) and d[30:34] == socket.inet_aton(veth_pair.a.ip)
 
 
-def test_getnet_getmask_and_datalink_describe_the_device(link: Link) -> None:
-    cap = open_a(link)
-    assert (cap.getnet(), cap.getmask()) == (link.network, link.netmask)
+def test_getnet_getmask_and_datalink_describe_the_device(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair)
+    assert (cap.getnet(), cap.getmask()) == (veth_pair.network, veth_pair.netmask)
     assert cap.datalink() == pcapy.DLT_EN10MB
 
 
 @pytest.mark.parametrize("direction", ["in", "out"])
-def test_setdirection_keeps_one_direction(link: Link, direction: str) -> None:
-    cap = open_a(link)
+def test_setdirection_keeps_one_direction(veth_pair: VethPair, direction: str) -> None:
+    cap = open_a(veth_pair)
     cap.setdirection(pcapy.PCAP_D_IN if direction == "in" else pcapy.PCAP_D_OUT)
-    with link.inside_a():
-        out = pcapy.open_live(link.dev_a, 65535, 0, 100)  # frames leaving dev_a
-    incoming = [frame(link.mac_a, link.mac_b, i) for i in range(5)]
-    outgoing = [frame(link.mac_b, link.mac_a, 100 + i) for i in range(5)]
-    tx = sender_b(link)
+    with veth_pair.a.inside():
+        out = pcapy.open_live(veth_pair.a.dev, 65535, 0, 100)  # frames leaving dev_a
+    incoming = [frame(veth_pair.a.mac, veth_pair.b.mac, i) for i in range(5)]
+    outgoing = [frame(veth_pair.b.mac, veth_pair.a.mac, 100 + i) for i in range(5)]
+    tx = sender_b(veth_pair)
     for f_in, f_out in zip(incoming, outgoing):
         tx.sendpacket(f_in)
         out.sendpacket(f_out)
@@ -103,11 +102,11 @@ def test_setdirection_keeps_one_direction(link: Link, direction: str) -> None:
     assert cap.next() == (None, b"")
 
 
-def test_dispatch_and_loop_take_only_the_packets_asked_for(link: Link) -> None:
-    cap = open_a(link)
-    tx = sender_b(link)
+def test_dispatch_and_loop_take_only_the_packets_asked_for(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair)
+    tx = sender_b(veth_pair)
     for i in range(10):
-        tx.sendpacket(frame(link.mac_a, link.mac_b, i))
+        tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, i))
     time.sleep(0.2)  # all delivered
     seen: list[int] = []
     assert cap.dispatch(3, lambda h, d: seen.append(seq_of(d))) == 3
@@ -118,10 +117,10 @@ def test_dispatch_and_loop_take_only_the_packets_asked_for(link: Link) -> None:
     assert cap.dispatch(-1, lambda h, d: seen.append(-1)) == 0  # after to_ms: nothing came
 
 
-def test_next_batch_returns_the_frames_in_pcapy_ngs_layout(link: Link) -> None:
-    cap = open_a(link)
-    sent = [frame(link.mac_a, link.mac_b, i, 60 + i) for i in range(10)]
-    tx = sender_b(link)
+def test_next_batch_returns_the_frames_in_pcapy_ngs_layout(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair)
+    sent = [frame(veth_pair.a.mac, veth_pair.b.mac, i, 60 + i) for i in range(10)]
+    tx = sender_b(veth_pair)
     for f in sent:
         tx.sendpacket(f)
     time.sleep(0.2)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-import netns
+import livetools
 import pcapy
-from netns import Link, collect, frame, open_a, sender_b
-
-link = pytest.fixture(netns.link_fixture, name="link")
+from livetools import collect, frame, open_a, sender_b
+from pcapy._netns import VethPair
 
 PCAP_ERROR_NOT_ACTIVATED = -3
 PCAP_ERROR_ACTIVATED = -4
@@ -17,9 +16,9 @@ PCAP_ERROR_NO_SUCH_DEVICE = -5
 PCAP_ERROR_RFMON_NOTSUP = -6
 
 
-def test_create_set_activate_return_libpcap_codes(link: Link) -> None:
-    with link.inside_a():
-        r = pcapy.create(link.dev_a)
+def test_create_set_activate_return_libpcap_codes(veth_pair: VethPair) -> None:
+    with veth_pair.a.inside():
+        r = pcapy.create(veth_pair.a.dev)
         assert r.datalink() == PCAP_ERROR_NOT_ACTIVATED
         assert [r.set_snaplen(128), r.set_promisc(1), r.set_timeout(50),
                 r.set_buffer_size(1 << 20), r.set_rfmon(0)] == [0] * 5
@@ -28,9 +27,9 @@ def test_create_set_activate_return_libpcap_codes(link: Link) -> None:
     assert [r.set_snaplen(64), r.set_promisc(0), r.set_timeout(1),
             r.set_buffer_size(1), r.set_rfmon(1)] == [PCAP_ERROR_ACTIVATED] * 5
     assert r.datalink() == pcapy.DLT_EN10MB
-    assert (r.getnet(), r.getmask()) == (link.network, link.netmask)
-    tx = sender_b(link)
-    tx.sendpacket(frame(link.mac_a, link.mac_b, 1, 300))
+    assert (r.getnet(), r.getmask()) == (veth_pair.network, veth_pair.netmask)
+    tx = sender_b(veth_pair)
+    tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, 1, 300))
     [(hdr, data)] = collect(r, 1)
     assert (hdr.getcaplen(), hdr.getlen(), len(data)) == (128, 300, 128)  # the settings hold
 
@@ -57,9 +56,9 @@ def test_unknown_device_is_accepted_by_create_and_refused_by_activate() -> None:
         r.activate()
 
 
-def test_monitor_mode_is_refused_on_a_wired_device(link: Link) -> None:
-    with link.inside_a():
-        r = pcapy.create(link.dev_a)
+def test_monitor_mode_is_refused_on_a_wired_device(veth_pair: VethPair) -> None:
+    with veth_pair.a.inside():
+        r = pcapy.create(veth_pair.a.dev)
         assert r.set_rfmon(1) == 0
         assert r.activate() == PCAP_ERROR_RFMON_NOTSUP
 
@@ -75,16 +74,16 @@ def test_open_live_errors_carry_libpcap_messages() -> None:
         pcapy.create(1.5)
 
 
-def test_findalldevs_and_lookupdev_list_the_namespace_devices(link: Link) -> None:
-    with link.inside_a():
+def test_findalldevs_and_lookupdev_list_the_namespace_devices(veth_pair: VethPair) -> None:
+    with veth_pair.a.inside():
         names = pcapy.findalldevs()
         first = pcapy.lookupdev()
-    assert link.dev_a in names and "lo" in names and link.dev_b not in names
-    assert first == names[0] == link.dev_a  # the up, addressed device comes first
+    assert veth_pair.a.dev in names and "lo" in names and veth_pair.b.dev not in names
+    assert first == names[0] == veth_pair.a.dev  # the up, addressed device comes first
 
 
-def test_set_fanout_joins_a_group_and_reports_os_errors(link: Link) -> None:
-    a, b = open_a(link), open_a(link)
+def test_set_fanout_joins_a_group_and_reports_os_errors(veth_pair: VethPair) -> None:
+    a, b = open_a(veth_pair), open_a(veth_pair)
     group = 1000  # fanout groups belong to a network namespace: no clash with other runs
     assert a.set_fanout(group, pcapy.PACKET_FANOUT_HASH) is None
     with pytest.raises(pcapy.PcapError, match=r"^\(22, 'Invalid argument'\)$"):
@@ -94,12 +93,12 @@ def test_set_fanout_joins_a_group_and_reports_os_errors(link: Link) -> None:
         b.set_fanout(group + 1)
     with pytest.raises(TypeError):
         a.set_fanout("1")
-    tx = sender_b(link)
+    tx = sender_b(veth_pair)
     for i in range(20):
-        tx.sendpacket(frame(link.mac_a, link.mac_b, i))
+        tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, i))
     # The group shares the device's packets: each frame reaches exactly one of them.
     got = collect(a, 20, timeout_s=1.0) + collect(b, 20, timeout_s=1.0)
-    assert sorted(netns.seq_of(d) for _, d in got) == list(range(20))
+    assert sorted(livetools.seq_of(d) for _, d in got) == list(range(20))
 
 
 def test_set_fanout_refuses_a_capture_file(tmp_path) -> None:
@@ -111,12 +110,12 @@ def test_set_fanout_refuses_a_capture_file(tmp_path) -> None:
         pcapy.open_offline(str(path)).set_fanout(1)
 
 
-def test_sendpacket_refuses_what_cannot_be_sent(link: Link) -> None:
-    tx = sender_b(link)
+def test_sendpacket_refuses_what_cannot_be_sent(veth_pair: VethPair) -> None:
+    tx = sender_b(veth_pair)
     with pytest.raises(pcapy.PcapError, match="^The number of bytes to be sent must be positive"):
         tx.sendpacket(b"")
     with pytest.raises(pcapy.PcapError, match="^send: Message too long$"):
         tx.sendpacket(bytes(70000))
     with pytest.raises(TypeError):
         tx.sendpacket("a str")
-    tx.sendpacket(bytearray(frame(link.mac_a, link.mac_b, 1)))  # bytes-like is fine
+    tx.sendpacket(bytearray(frame(veth_pair.a.mac, veth_pair.b.mac, 1)))  # bytes-like is fine

@@ -2,7 +2,7 @@
 same veth traffic.
 
 live_probe.py makes the same calls under both implementations, each on a
-fresh netns.Link of the same shape, and prints a trace of ``[step, result]``;
+fresh veth pair (pcapy/_netns.py) of the same shape, and prints a trace of ``[step, result]``;
 link-specific names (devices, namespaces, subnet) are replaced by placeholders
 before the traces are compared step by step. The reference interpreter comes
 from test_differential.py (``$PCAPY_REF_PYTHON`` or ``.venv-ref``).
@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import pytest
 
-import netns
+from pcapy import _netns
 from test_differential import checking_the_harness, ours_python, raises, reference_python
 
 HERE = Path(__file__).resolve().parent
@@ -48,31 +48,32 @@ GROUPS = ["devices", "open", "create", "created", "rfmon", "activate", "counts",
 
 
 def run_probe(python: str, tmpdir: Path, env: dict[str, str]) -> list[tuple[str, Any]]:
-    link = netns.Link.create()
+    pair = _netns.VethPair.create()
+    a, b = pair.a, pair.b
     try:
-        job = {"ns_a": link.ns_a, "ns_b": link.ns_b, "dev_a": link.dev_a, "dev_b": link.dev_b,
-               "mac_a": link.mac_a.hex(), "mac_b": link.mac_b.hex(), "tmpdir": str(tmpdir)}
+        job = {"ns_a": a.ns, "ns_b": b.ns, "dev_a": a.dev, "dev_b": b.dev,
+               "mac_a": a.mac.hex(), "mac_b": b.mac.hex(), "tmpdir": str(tmpdir)}
         proc = subprocess.run([python, str(PROBE), json.dumps(job)], capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=180, cwd=tmpdir, env=env)
     finally:
-        link.remove()
+        pair.remove()
     if proc.returncode != 0:
         pytest.fail(f"live_probe.py failed under {python} (exit {proc.returncode}):\n"
                     f"{proc.stderr[-4000:]}", pytrace=False)
     text = proc.stdout
-    for name, placeholder in ((link.dev_a, "<dev_a>"), (link.dev_b, "<dev_b>"),
-                              (link.network[:-1], "<net>.")):
+    for name, placeholder in ((a.dev, "<dev_a>"), (b.dev, "<dev_b>"),
+                              (pair.network[:-1], "<net>.")):
         text = text.replace(name, placeholder)
     return [tuple(step) for step in json.loads(text)["trace"]]
 
 
 @pytest.fixture(scope="module")
 def traces(tmp_path_factory) -> tuple[dict, dict, list[str]]:
-    reason = netns.can_run()
+    reason = _netns.can_run()
     if reason:
         pytest.skip(reason)
     ref = reference_python()
-    netns.remove_stale()
+    _netns.remove_stale()
     root = tmp_path_factory.mktemp("live-differential")
     (root / "ref").mkdir()
     (root / "ours").mkdir()

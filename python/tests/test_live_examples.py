@@ -8,45 +8,36 @@ import signal
 import subprocess
 import sys
 
-import pytest
-
-import netns
 import pcapy
 from conftest import REPO
-from netns import Link
-
-link = pytest.fixture(netns.link_fixture, name="link")
+from pcapy._netns import VethPair, mac_text as mac
 
 SNIFF = str(REPO / "examples" / "03_sniff.py")
 SEND = str(REPO / "examples" / "04_send.py")
 
 
-def mac(b: bytes) -> str:
-    return ":".join(f"{x:02x}" for x in b)
-
-
-def start_sniffer(link: Link, *args: str) -> tuple[subprocess.Popen, str]:
+def start_sniffer(veth_pair: VethPair, *args: str) -> tuple[subprocess.Popen, str]:
     """The sniffer running in namespace a, once it listens, and its banner."""
-    child = subprocess.Popen(link.exec_a(sys.executable, SNIFF, *args), stdout=subprocess.PIPE,
+    child = subprocess.Popen(veth_pair.a.argv(sys.executable, SNIFF, *args), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     banner = child.stderr.readline()
     assert banner.startswith("listening on "), banner + child.stderr.read()
     return child, banner
 
 
-def send(link: Link, *args: str) -> str:
-    out = subprocess.run(link.exec_b(sys.executable, SEND, link.dev_b, *args),
+def send(veth_pair: VethPair, *args: str) -> str:
+    out = subprocess.run(veth_pair.b.argv(sys.executable, SEND, veth_pair.b.dev, *args),
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
 
-def test_sniffer_prints_each_frame_the_sender_sends_and_a_summary_on_ctrl_c(link: Link) -> None:
-    sniffer, banner = start_sniffer(link, link.dev_a, "ether proto 0x88b5")
-    assert banner == f"listening on {link.dev_a}, link-type 1, filter 'ether proto 0x88b5' (Ctrl-C to stop)\n"
+def test_sniffer_prints_each_frame_the_sender_sends_and_a_summary_on_ctrl_c(veth_pair: VethPair) -> None:
+    sniffer, banner = start_sniffer(veth_pair, veth_pair.a.dev, "ether proto 0x88b5")
+    assert banner == f"listening on {veth_pair.a.dev}, link-type 1, filter 'ether proto 0x88b5' (Ctrl-C to stop)\n"
     try:
-        sent = send(link, "--count", "25", "--size", "100", "--dst", mac(link.mac_a))
-        assert sent.startswith(f"sent 25 frames of 100 bytes on {link.dev_b}")
+        sent = send(veth_pair, "--count", "25", "--size", "100", "--dst", mac(veth_pair.a.mac))
+        assert sent.startswith(f"sent 25 frames of 100 bytes on {veth_pair.b.dev}")
         # Wait for the 25 lines, then Ctrl-C.
         lines = [sniffer.stdout.readline() for _ in range(25)]
         sniffer.send_signal(signal.SIGINT)
@@ -54,7 +45,7 @@ def test_sniffer_prints_each_frame_the_sender_sends_and_a_summary_on_ctrl_c(link
     finally:
         sniffer.kill()
     assert sniffer.returncode == 0, err
-    flow = f"{mac(link.mac_b)} > {mac(link.mac_a)}"
+    flow = f"{mac(veth_pair.b.mac)} > {mac(veth_pair.a.mac)}"
     assert all(re.fullmatch(rf"\d\d:\d\d:\d\d\.\d{{6}} ether 0x88b5 +{flow} length 100\n", line)
                for line in lines), lines
     assert out.startswith("25 packets captured (2500 bytes)\n"
@@ -62,13 +53,13 @@ def test_sniffer_prints_each_frame_the_sender_sends_and_a_summary_on_ctrl_c(link
     assert "ether 0x88b5        25" in out
 
 
-def test_sniffer_defaults_to_the_first_device_and_stops_after_count(link: Link) -> None:
-    with link.inside_a():
-        assert pcapy.lookupdev() == link.dev_a
-    sniffer, banner = start_sniffer(link, "--count", "3", "--quiet")
-    assert banner.startswith(f"listening on {link.dev_a}, link-type 1 ")
+def test_sniffer_defaults_to_the_first_device_and_stops_after_count(veth_pair: VethPair) -> None:
+    with veth_pair.a.inside():
+        assert pcapy.lookupdev() == veth_pair.a.dev
+    sniffer, banner = start_sniffer(veth_pair, "--count", "3", "--quiet")
+    assert banner.startswith(f"listening on {veth_pair.a.dev}, link-type 1 ")
     try:
-        send(link, "--count", "5", "--dst", mac(link.mac_a))
+        send(veth_pair, "--count", "5", "--dst", mac(veth_pair.a.mac))
         out, err = sniffer.communicate(timeout=10)
     finally:
         sniffer.kill()
@@ -76,26 +67,26 @@ def test_sniffer_defaults_to_the_first_device_and_stops_after_count(link: Link) 
     assert out.startswith("3 packets captured (180 bytes)\n")
 
 
-def test_sniffer_decodes_udp_between_the_namespaces(link: Link) -> None:
-    sniffer, _ = start_sniffer(link, link.dev_a, "udp", "--count", "1")
+def test_sniffer_decodes_udp_between_the_namespaces(veth_pair: VethPair) -> None:
+    sniffer, _ = start_sniffer(veth_pair, veth_pair.a.dev, "udp", "--count", "1")
     code = ("import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
-            f"s.bind(('{link.ip_b}', 5555)); s.sendto(b'hello', ('{link.ip_a}', 7777))")
+            f"s.bind(('{veth_pair.b.ip}', 5555)); s.sendto(b'hello', ('{veth_pair.a.ip}', 7777))")
     try:
-        subprocess.run(link.exec_b(sys.executable, "-c", code), check=True, timeout=30)
+        subprocess.run(veth_pair.b.argv(sys.executable, "-c", code), check=True, timeout=30)
         out, err = sniffer.communicate(timeout=10)
     finally:
         sniffer.kill()
-    assert re.search(rf"UDP +{link.ip_b}:5555 > {link.ip_a}:7777 length 47\n", out), out + err
+    assert re.search(rf"UDP +{veth_pair.b.ip}:5555 > {veth_pair.a.ip}:7777 length 47\n", out), out + err
 
 
-def test_examples_report_bad_input(link: Link) -> None:
-    bad_filter = subprocess.run(link.exec_a(sys.executable, SNIFF, link.dev_a, "tcp and"),
+def test_examples_report_bad_input(veth_pair: VethPair) -> None:
+    bad_filter = subprocess.run(veth_pair.a.argv(sys.executable, SNIFF, veth_pair.a.dev, "tcp and"),
                                 capture_output=True, text=True, timeout=30)
     assert bad_filter.returncode == 1 and "syntax error" in bad_filter.stderr
-    no_device = subprocess.run(link.exec_b(sys.executable, SEND, "gpcapy-nosuch0"),
+    no_device = subprocess.run(veth_pair.b.argv(sys.executable, SEND, "gpcapy-nosuch0"),
                                capture_output=True, text=True, timeout=30)
     assert no_device.returncode == 1 and "No such device" in no_device.stderr
-    for argv in ([SEND], [SEND, link.dev_b, "--size", "20"], [SEND, link.dev_b, "--dst", "xx"],
+    for argv in ([SEND], [SEND, veth_pair.b.dev, "--size", "20"], [SEND, veth_pair.b.dev, "--dst", "xx"],
                  [SNIFF, "--count", "many"]):
         out = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=30)
         assert out.returncode == 2 and "usage:" in out.stderr, argv

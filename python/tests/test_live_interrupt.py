@@ -14,11 +14,9 @@ import time
 
 import pytest
 
-import netns
 import pcapy
-from netns import Link, collect, frame, open_a, sender_b, seq_of
-
-link = pytest.fixture(netns.link_fixture, name="link")
+from livetools import collect, frame, open_a, sender_b, seq_of
+from pcapy._netns import VethPair
 
 # The issue's bound: Ctrl-C raises KeyboardInterrupt within 250 ms.
 SIGINT_BOUND = 0.25
@@ -45,8 +43,8 @@ WAITER = textwrap.dedent("""
 
 @pytest.mark.parametrize("to_ms", [0, 1000])
 @pytest.mark.parametrize("how", ["loop", "dispatch", "next"])
-def test_ctrl_c_interrupts_a_wait_on_a_quiet_interface(link: Link, how: str, to_ms: int) -> None:
-    argv = link.exec_a(sys.executable, "-c", WAITER, link.dev_a, how, str(to_ms), str(TRIALS))
+def test_ctrl_c_interrupts_a_wait_on_a_quiet_interface(veth_pair: VethPair, how: str, to_ms: int) -> None:
+    argv = veth_pair.a.argv(sys.executable, "-c", WAITER, veth_pair.a.dev, how, str(to_ms), str(TRIALS))
     with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) as child:
         try:
             latencies = []
@@ -66,14 +64,14 @@ def test_ctrl_c_interrupts_a_wait_on_a_quiet_interface(link: Link, how: str, to_
     assert max(latencies) < SIGINT_BOUND, latencies
 
 
-def test_close_from_another_thread_ends_reads_cleanly(link: Link) -> None:
-    tx = sender_b(link)
+def test_close_from_another_thread_ends_reads_cleanly(veth_pair: VethPair) -> None:
+    tx = sender_b(veth_pair)
     stop = threading.Event()
 
     def traffic() -> None:  # half the trials close a reader that is busy with packets
         i = 0
         while not stop.is_set():
-            tx.sendpacket(frame(link.mac_a, link.mac_b, i))
+            tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, i))
             i += 1
             time.sleep(0.0002)
 
@@ -87,7 +85,7 @@ def test_close_from_another_thread_ends_reads_cleanly(link: Link) -> None:
                 sender = threading.Thread(target=traffic)
                 sender.start()
             how = ("loop", "next", "dispatch")[trial % 3]
-            cap = open_a(link, to_ms=(0, 50)[trial % 2])
+            cap = open_a(veth_pair, to_ms=(0, 50)[trial % 2])
             result: list[str] = []
 
             def read() -> None:
@@ -122,8 +120,8 @@ def test_close_from_another_thread_ends_reads_cleanly(link: Link) -> None:
     print(f"close() from another thread, 100 trials: {outcomes}, slowest end {1000 * slowest:.1f} ms")
 
 
-def test_two_readers_in_two_threads_capture_at_the_same_time(link: Link) -> None:
-    a, b = open_a(link, to_ms=300), open_a(link, to_ms=300)
+def test_two_readers_in_two_threads_capture_at_the_same_time(veth_pair: VethPair) -> None:
+    a, b = open_a(veth_pair, to_ms=300), open_a(veth_pair, to_ms=300)
     # Waiting: both time out together, not one after the other (the GIL is free).
     results: list = []
     threads = [threading.Thread(target=lambda r=r: results.append(r.next())) for r in (a, b)]
@@ -140,9 +138,9 @@ def test_two_readers_in_two_threads_capture_at_the_same_time(link: Link) -> None
                for n, r in (("a", a), ("b", b))]
     for t in readers:
         t.start()
-    tx = sender_b(link)
+    tx = sender_b(veth_pair)
     for i in range(2000):
-        tx.sendpacket(frame(link.mac_a, link.mac_b, i, 200))
+        tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, i, 200))
     for t in readers:
         t.join()
     for name in "ab":

@@ -9,10 +9,8 @@ import time
 
 import pytest
 
-import netns
-from netns import Link, collect, frame, open_a, sender_b, seq_of
-
-link = pytest.fixture(netns.link_fixture, name="link")
+from livetools import collect, frame, open_a, sender_b, seq_of
+from pcapy._netns import VethPair
 
 # Timing bounds are generous on purpose: they catch "never returns" and "returns
 # at once", not scheduling noise.
@@ -26,8 +24,8 @@ def elapsed(fn, *args):
 
 
 @pytest.mark.parametrize("to_ms", [50, 300])
-def test_next_and_dispatch_return_empty_after_to_ms_on_a_quiet_interface(link: Link, to_ms: int) -> None:
-    cap = open_a(link, to_ms=to_ms)
+def test_next_and_dispatch_return_empty_after_to_ms_on_a_quiet_interface(veth_pair: VethPair, to_ms: int) -> None:
+    cap = open_a(veth_pair, to_ms=to_ms)
     result, took = elapsed(cap.next)
     assert result == (None, b"")
     assert to_ms / 1000 * 0.9 <= took <= to_ms / 1000 + SLACK
@@ -39,44 +37,44 @@ def test_next_and_dispatch_return_empty_after_to_ms_on_a_quiet_interface(link: L
 
 
 @pytest.mark.parametrize("to_ms", [0, 1000])
-def test_a_packet_is_delivered_promptly_whatever_to_ms(link: Link, to_ms: int) -> None:
+def test_a_packet_is_delivered_promptly_whatever_to_ms(veth_pair: VethPair, to_ms: int) -> None:
     # libpcap delivers a TPACKET_V3 block when its timeout expires: with to_ms
     # (1000 here) in pcapy, and never on a quiet fast link with to_ms=0.
-    cap = open_a(link, to_ms=to_ms)
-    tx = sender_b(link)
-    threading.Timer(0.2, tx.sendpacket, [frame(link.mac_a, link.mac_b, 7)]).start()
+    cap = open_a(veth_pair, to_ms=to_ms)
+    tx = sender_b(veth_pair)
+    threading.Timer(0.2, tx.sendpacket, [frame(veth_pair.a.mac, veth_pair.b.mac, 7)]).start()
     (hdr, data), took = elapsed(cap.next)
     assert seq_of(data) == 7
     assert 0.2 * 0.9 <= took <= 0.2 + SLACK
 
 
-def test_a_reader_busy_elsewhere_loses_nothing_at_a_low_rate(link: Link) -> None:
+def test_a_reader_busy_elsewhere_loses_nothing_at_a_low_rate(veth_pair: VethPair) -> None:
     # Blocks retired by their timeout are partly empty: with a 10 ms block
     # timeout libpcap's 8-block ring would overflow after 80 ms of this.
-    cap = open_a(link, to_ms=1000)
-    tx = sender_b(link)
+    cap = open_a(veth_pair, to_ms=1000)
+    tx = sender_b(veth_pair)
     for i in range(400):  # about 1000 packets per second while nobody reads
-        tx.sendpacket(frame(link.mac_a, link.mac_b, i))
+        tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, i))
         time.sleep(0.001)
     got = collect(cap, 400)
     assert [seq_of(d) for _, d in got] == list(range(400))
     assert cap.stats() == (400, 0, 0)
 
 
-def test_loop_keeps_waiting_past_to_ms(link: Link) -> None:
-    cap = open_a(link, to_ms=50)
+def test_loop_keeps_waiting_past_to_ms(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair, to_ms=50)
     seen: list[int] = []
     reader = threading.Thread(target=cap.loop, args=(1, lambda h, d: seen.append(seq_of(d))))
     reader.start()
     reader.join(0.5)
     assert reader.is_alive() and not seen  # ten timeouts later, still waiting
-    sender_b(link).sendpacket(frame(link.mac_a, link.mac_b, 3))
+    sender_b(veth_pair).sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, 3))
     reader.join(5)
     assert not reader.is_alive() and seen == [3]
 
 
-def test_to_ms_zero_blocks_until_close(link: Link) -> None:
-    cap = open_a(link, to_ms=0)
+def test_to_ms_zero_blocks_until_close(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair, to_ms=0)
     outcome: list = []
 
     def read() -> None:
@@ -96,8 +94,8 @@ def test_to_ms_zero_blocks_until_close(link: Link) -> None:
 
 
 @pytest.mark.parametrize("how", ["setnonblock", "negative to_ms"])
-def test_non_blocking_reads_return_at_once(link: Link, how: str) -> None:
-    cap = open_a(link, to_ms=-1 if how == "negative to_ms" else 1000)
+def test_non_blocking_reads_return_at_once(veth_pair: VethPair, how: str) -> None:
+    cap = open_a(veth_pair, to_ms=-1 if how == "negative to_ms" else 1000)
     if how == "setnonblock":
         assert cap.getnonblock() == 0
         cap.setnonblock(1)
@@ -106,7 +104,7 @@ def test_non_blocking_reads_return_at_once(link: Link, how: str) -> None:
     assert result == (None, b"") and took < 0.1
     result, took = elapsed(cap.dispatch, 10, lambda h, d: None)
     assert result == 0 and took < 0.1
-    sender_b(link).sendpacket(frame(link.mac_a, link.mac_b, 5))
+    sender_b(veth_pair).sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, 5))
     deadline = time.monotonic() + 5
     hdr, data = cap.next()
     while hdr is None and time.monotonic() < deadline:
@@ -117,14 +115,14 @@ def test_non_blocking_reads_return_at_once(link: Link, how: str) -> None:
     assert cap.getnonblock() == 0
 
 
-def test_getfd_works_with_select(link: Link) -> None:
-    cap = open_a(link, to_ms=1000)
+def test_getfd_works_with_select(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair, to_ms=1000)
     fd = cap.getfd()
     assert isinstance(fd, int) and fd >= 0
     assert select.select([fd], [], [], 0.3)[0] == []  # quiet: not readable
-    tx = sender_b(link)
+    tx = sender_b(veth_pair)
     for i in range(3):
-        tx.sendpacket(frame(link.mac_a, link.mac_b, i))
+        tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, i))
     seen = []
     for _ in range(3):  # the select-then-next pattern: readable while packets wait
         assert select.select([fd], [], [], 5)[0] == [fd]

@@ -246,3 +246,12 @@ def test_the_pytest_example_passes_and_a_broken_server_leaves_evidence(tmp_path:
         "examples_07_pytest_test_echo.py_test_echo_completes_the_handshake_and_echoes"]
     for path in kept:
         assert re.search(rf"^{re.escape(str(path))}: \d+ packets \(TCP \d+\), ", broken.stdout, re.M)
+
+
+@needs_capture
+def test_the_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## In pytest suites", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    result = run(pytester, block)
+    result.assert_outcomes(passed=2)
