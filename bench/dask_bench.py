@@ -5,7 +5,8 @@ usage: python bench/dask_bench.py [--files N] [--mb-per-file MB] [--chunk-mb MB]
 
 The question: bytes and packets per (src, dst, proto, sport, dport) over N
 generated captures (default 4 of 256 MiB: 1 GiB, made by
-python/tests/capgen.py and cached in bench/out/dask/), answered three ways:
+python/tests/capgen.py and cached in bench/out/dask/, never committed),
+answered three ways:
 
   loop       one process: pcapy.read_dataframe on each file in turn, a
              groupby per file, the partial tables summed
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     paths = captures(args.out, args.files, args.mb_per_file)
     total = sum(p.stat().st_size for p in paths)
-    print(f"{len(paths)} captures, {total / 2**30:.2f} GiB ({time.perf_counter() - t0:.0f} s to make or find)")
+    print(f"{len(paths)} captures, {total / 1e9:.2f} GB ({time.perf_counter() - t0:.0f} s to make or find)")
     for p in paths:  # into the page cache: every run reads from memory alike
         with open(p, "rb") as f:
             while f.read(64 << 20):
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Dask scaling: 5-tuple byte table",
         "",
-        f"{len(paths)} captures, {total / 2**30:.2f} GiB, {packets:,} packets (IP); "
+        f"{len(paths)} captures, {total / 1e9:.2f} GB, {packets:,} packets (IP); "
         f"partitions of {args.chunk_mb} MiB; median of {args.runs} interleaved runs; "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         "",

@@ -494,6 +494,9 @@ func (r *rangeReader) read(ctx context.Context, c *Columns, prog *BPFProgram, fr
 				return pos, err
 			}
 		}
+		if n == 1024 && pos > from { // room for the rest at the size seen so far: no regrowing
+			c.grow(int(float64(to-pos)/float64(pos-from)*float64(c.Rows())*1.05)+64, 0)
+		}
 		var size int64
 		var err error
 		if r.ng {
