@@ -211,7 +211,8 @@ class Reader(LinkAndTimeMixin):
         return self._to_ms if self._to_ms > 0 else None
 
     def _fill(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
-        """Read the next batch into self._it; False at EOF or on timeout.
+        """Read a live capture's next batch into self._it; True when packets
+        are held (read now, or by another thread meanwhile), False on timeout.
 
         Waits at most wait_ms (None: forever) in slices, so a KeyboardInterrupt
         or a close() from another thread ends the wait promptly. max_n: at most
@@ -221,28 +222,19 @@ class Reader(LinkAndTimeMixin):
             self._check_open()
             if self._pending():
                 return True
-            return self._fill_locked(wait_ms, max_n)
-
-    def _fill_locked(self, wait_ms: Optional[float], max_n: Optional[int]) -> bool:
-        if max_n is None:
-            max_n = 1 if self._select else BATCH
-        if not self._live:
-            n = _batch.read_batch(self._h, max_n, 0)
-            if n <= 0:
+            if max_n is None:
+                max_n = 1 if self._select else BATCH
+            buf = self._buf
+            if buf is None:
+                buf = self._buf = _batch.Buffer()
+            n = self._read_live(wait_ms, min(max_n, _batch.MAX_BATCH), buf)
+            if n in (0, -1):
                 return False
-            self._it = iter(_batch.batch_pairs(_batch.batch_blob(self._h), n, self._header))
+            got = _batch.buffer_pairs(self._h, buf, n, self._header)
+            if self._closed:  # by another thread, during the read
+                raise ValueError("pcap is closed")
+            self._install(got)
             return True
-        buf = self._buf
-        if buf is None or buf.max_n < _batch.MAX_BATCH:
-            buf = self._buf = _batch.Buffer()
-        n = self._read_live(wait_ms, min(max_n, _batch.MAX_BATCH), buf)
-        if n in (0, -1):
-            return False
-        got = _batch.buffer_pairs(self._h, buf, n, self._header)
-        if self._closed:  # by another thread, during the read
-            raise ValueError("pcap is closed")
-        self._install(got)
-        return True
 
     def _read_live(self, wait_ms: Optional[float], max_n: int, buf: _batch.Buffer) -> int:
         """Read up to max_n packets from a device into buf, waiting up to
