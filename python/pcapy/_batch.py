@@ -42,7 +42,7 @@ DATA_BYTES = 256 << 10
 # A reader's first buffer is small (thousands of readers may be open, each
 # having read a packet or two: pcapy-ng needs ~8 KiB per reader) and grows to
 # the size above over its next reads: (packets, bytes) per step.
-BUFFER_STEPS = ((4, 8 << 10), (64, 64 << 10), (MAX_BATCH, DATA_BYTES))
+BUFFER_STEPS = ((1, 2 << 10), (64, 64 << 10), (MAX_BATCH, DATA_BYTES))
 
 # Header classes with tuple's constructor (see _pkthdr): Go's values are valid.
 make_header: Callable[[tuple], Pkthdr] = _ReadPkthdr
