@@ -180,7 +180,7 @@ class Reader(LinkAndTimeMixin):
         """Note which thread reads; from a second one on, the reader is
         shared and the packets it holds become a list (see _install)."""
         me = threading.get_ident()
-        if self._owner == me or self._shared and self._owner is not None:
+        if self._owner == me or self._shared:
             self._owner = me
             return
         with self._lock:
@@ -269,8 +269,9 @@ class Reader(LinkAndTimeMixin):
         ``cnt <= 0`` reads until the end of a file, or forever on a live
         capture (Ctrl-C, ``breakloop()`` and ``close()`` still end it). The
         callback's return value is ignored; any exception it raises
-        (StopIteration and KeyboardInterrupt too) propagates unchanged, and
-        the next call resumes at the following packet. ``close()`` (from the
+        (KeyboardInterrupt too) propagates unchanged, StopIteration as a new
+        StopIteration without its arguments; the next call resumes at the
+        following packet. ``close()`` (from the
         callback or another thread) ends the loop: it returns normally.
         """
         cnt = check_int(cnt, "cnt")
@@ -344,10 +345,16 @@ class Reader(LinkAndTimeMixin):
         ended: list = []
         src = self._it if cnt <= 0 else islice(self._it, cnt)
         calls = starmap(callback, chain(src, _end_marker(ended)))
-        # Counting keeps the callbacks' results (None, mostly) until the end
-        # of the batch: ~3 ns per call, where zip(calls, count()) costs ~15.
-        returned = len(list(calls)) if counted else _drain(calls) or 0
+        returned = 0
+        if counted:
+            # Keeps the callbacks' results (None, mostly) until the end of
+            # the batch: ~3 ns per call, where zip(calls, count()) costs ~15.
+            returned = len(list(calls))
+        else:
+            _drain(calls)
         if not ended:
+            # The callback's own exception is gone (starmap's consumer
+            # cleared it): a new one, without the arguments.
             raise StopIteration
         return returned
 
