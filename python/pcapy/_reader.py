@@ -176,18 +176,20 @@ class Reader(LinkAndTimeMixin):
         else:
             self._it, self._left = got
 
-    def _claim(self) -> None:
-        """Note which thread reads; from a second one on, the reader is
-        shared and the packets it holds become a list (see _install)."""
+    def _claim(self) -> int:
+        """Note which thread reads, and return its id; from a second one on,
+        the reader is shared and the packets it holds become a list (see
+        _install)."""
         me = threading.get_ident()
         if self._owner == me or self._shared:
             self._owner = me
-            return
+            return me
         with self._lock:
             if self._owner is not None and self._owner != me:
                 self._shared = True
                 self._it = self._left = iter(self._take_held())
             self._owner = me
+        return me
 
     def _more(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """_refill (or _fill with max_n) for loop() and dispatch(): False
@@ -278,8 +280,7 @@ class Reader(LinkAndTimeMixin):
         self._check_open()
         if self._take_break():
             return None
-        self._claim()
-        me = threading.get_ident()
+        me = self._claim()
         self._running.append(me)
         try:
             done = 0
@@ -306,8 +307,7 @@ class Reader(LinkAndTimeMixin):
         self._check_open()
         if self._take_break():
             return 0
-        self._claim()
-        me = threading.get_ident()
+        me = self._claim()
         self._running.append(me)
         try:
             if self._live:
