@@ -37,6 +37,10 @@ WAIT_SLICE_MS = 100
 
 _EOF: tuple[None, bytes] = (None, b"")
 
+# Up to this many packets, loop()/dispatch() call the callback from a Python
+# loop (cheaper to start than the starmap machinery of _run).
+_FEW = 8
+
 # Runs an iterator to its end at C speed: with starmap, a callback loop
 # without a Python-level loop.
 _drain = deque(maxlen=0).extend
@@ -342,6 +346,8 @@ class Reader(LinkAndTimeMixin):
         emptying self._it. A StopIteration from the callback would end the
         starmap quietly: the end marker tells it from the packets' end.
         """
+        if 0 < cnt <= _FEW:
+            return self._run_few(callback, cnt)
         ended: list = []
         src = self._it if cnt <= 0 else islice(self._it, cnt)
         calls = starmap(callback, chain(src, _end_marker(ended)))
@@ -357,6 +363,17 @@ class Reader(LinkAndTimeMixin):
             # cleared it): a new one, without the arguments.
             raise StopIteration
         return returned
+
+    def _run_few(self, callback: Callback, cnt: int) -> int:
+        """_run for a few packets (dispatch(1) in a loop): a Python loop
+        costs less than setting up starmap's, and keeps a StopIteration's
+        arguments."""
+        it = self._it  # emptied, as in _run, by breakloop, setfilter and close
+        done = 0
+        for pair in islice(it, cnt):
+            callback(*pair)
+            done += 1
+        return done
 
     def breakloop(self) -> None:
         """Make a ``loop()`` or ``dispatch()`` in progress return after the
