@@ -22,6 +22,10 @@ type stream struct {
 
 var streams registry[*stream]
 
+// chunkReserve is the most rows StreamColumns allocates before reading: a
+// small file read with a big chunk_rows should not cost a big allocation.
+const chunkReserve = 1 << 16
+
 // StreamOpen starts reading capture files (paths separated by "\n") in
 // order, keeping the packets matching filter ("": all), at most count in
 // all (<= 0: all). Nothing is read before StreamColumns or FlowsFromStream.
@@ -84,7 +88,7 @@ func StreamColumns(h, n int, fields string) (job int, err error) {
 	}
 	c := &gopcapy.Columns{}
 	_ = c.Select(names)
-	c.Reserve(n)
+	c.Reserve(min(n, chunkReserve))
 	k, damage, _, err := st.read(n, c.AppendRow)
 	if err != nil {
 		return 0, err
