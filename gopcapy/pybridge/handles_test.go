@@ -36,6 +36,10 @@ var bridge = map[string]any{
 	"ColumnsRows": ColumnsRows, "ColumnsWait": ColumnsWait,
 	"ListDatalinks": ListDatalinks, "SetDatalink": SetDatalink,
 	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType,
+	"StreamOpen": StreamOpen, "StreamColumns": StreamColumns, "StreamClose": StreamClose,
+	"FlowsNew": FlowsNew, "FlowsFromStream": FlowsFromStream, "FlowsFromColumns": FlowsFromColumns,
+	"FlowsDamage": FlowsDamage, "FlowsRows": FlowsRows, "FlowsAddresses": FlowsAddresses,
+	"FlowsExport": FlowsExport, "FlowsFree": FlowsFree,
 }
 
 // exportedFuncs maps each exported function to what its first parameter
