@@ -169,9 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         # Partition cost: one file, few large partitions vs many small ones.
         few, many = max(1, paths[0].stat().st_size // chunk), args.partitions
         big, small = paths[0].stat().st_size // few + 1, paths[0].stat().st_size // many + 1
-        t_few = statistics.median(timed(on_cluster, one, paths[:1], big)[0] for _ in range(args.runs))
-        t_many = statistics.median(timed(on_cluster, one, paths[:1], small)[0] for _ in range(args.runs))
+        runs_few = [with_cpu(one, on_cluster, one, paths[:1], big)[:2] for _ in range(args.runs)]
+        runs_many = [with_cpu(one, on_cluster, one, paths[:1], small)[:2] for _ in range(args.runs)]
+        t_few, t_many = (statistics.median(r[0] for r in runs) for runs in (runs_few, runs_many))
+        c_few, c_many = (statistics.median(r[1][0] for r in runs) for runs in (runs_few, runs_many))
         per_partition = (t_many - t_few) / (many - few)
+        cpu_per_partition = (c_many - c_few) / (many - few)
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -207,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         "(the wall-time scaling on two otherwise idle cores).",
         f"Load average at the end: {load:.1f} on {os.cpu_count()} cores"
         + (" (a shared machine: the wall times are noisy)." if load > 1.5 else "."),
-        f"Cost of a partition: {per_partition * 1000:.1f} ms ({few} partitions of one file: {t_few:.2f} s, "
-        f"{many}: {t_many:.2f} s, on 1 worker).",
+        f"Cost of a partition: {per_partition * 1000:.1f} ms wall, {cpu_per_partition * 1000:.1f} ms of the "
+        f"worker's CPU ({few} partitions of one file: {t_few:.2f} s, {c_few:.2f} s CPU; "
+        f"{many}: {t_many:.2f} s, {c_many:.2f} s CPU; on 1 worker).",
         f"Tables identical: {'yes' if same else 'NO'}.",
         "",
         "Command: `python bench/dask_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]) + "`",
