@@ -45,6 +45,9 @@ const (
 	// maxBlock bounds a pcapng block's length for Boundary: a packet of
 	// maxSnaplen bytes with room for options.
 	maxBlock = 512 << 10
+	// maxReadBlock bounds the pcapng blocks a range reader reads (skipped
+	// or not): a damaged length must not make it allocate gigabytes.
+	maxReadBlock = 64 << 20
 	// windowSize is how much of the file a rangeReader reads at once for
 	// records; probeSize for Boundary's walks, which read only headers.
 	windowSize = 4 << 20
