@@ -47,9 +47,10 @@ type filterRun struct {
 	batch gopcapy.Batch // FilterToBuffer's last batch, in Go memory
 	// FilterRead's last read: sub-batches in consecutive parts of mem, and
 	// how many packets of each were classified.
-	mem  []byte
-	subs []subBatch
-	err  error // a read error met after packets, for the next call (or the reader, at the end)
+	mem     []byte
+	subs    []subBatch
+	skipped int   // packets before subs, all dropped before any was admitted
+	err     error // a read error met after packets, for the next call (or the reader, at the end)
 }
 
 // subBatch is a few packets read at once, so that classifying them finds
@@ -61,7 +62,7 @@ type subBatch struct {
 
 const (
 	subBatchPackets = 64
-	filterMemBytes  = 4 << 20 // a read's sub-batches, back to back
+	filterMemBytes  = 8 << 20 // a read's sub-batches, back to back (from its first admitted packet on)
 	// the room a read of n packets wants in its buffer (gopcapy's rule for
 	// packets up to 64 KiB; a bigger one gets a buffer of its own)
 	subBatchSlack = 2 * 65536
@@ -188,7 +189,7 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 	mem := pyMemory(addr, size)
 	out := filterOut{mem: mem, classes: mem[dataEnd : dataEnd+maxN], ids: mem[dataEnd+maxN : dataEnd+2*maxN],
 		positions: mem[dataEnd+2*maxN : dataEnd+6*maxN], off: dataStart, end: dataEnd}
-	run.subs = run.subs[:0]
+	run.subs, run.skipped = run.subs[:0], 0
 	for used := 0; n < maxN; {
 		want := min(subBatchPackets, maxN-n)
 		if n > 0 && len(run.mem)-used < want*gopcapy.RecordSize+subBatchSlack {
@@ -231,7 +232,11 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 			}
 			break
 		}
-		if sb.b.InBuffer(run.mem[used:]) {
+		switch {
+		case out.admitted == 0: // nothing a callback could stop at yet: never handed back
+			run.skipped += sb.processed
+			run.subs = run.subs[:len(run.subs)-1]
+		case sb.b.InBuffer(run.mem[used:]):
 			used += len(sb.b.Bytes())
 		}
 		waitMs = 0 // more only if ready at once
@@ -339,7 +344,7 @@ func FilterUnread(h, from int) (rc int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	base := 0
+	base := run.skipped
 	for _, sb := range run.subs {
 		base += sb.processed
 	}
