@@ -38,7 +38,7 @@ _NCLASSES = (3, 6)  # per profile
 _TAIL = struct.Struct("=8Q")  # a, format start, end, classes, ids, positions, n, 0
 _POSITION = struct.Struct("=I")
 
-BATCH = 1024  # packets per Go call
+BATCH = 8192  # packets per Go call
 DATA_BYTES = 256 << 10  # room for the admitted packets' bytes of one batch
 WAIT_SLICE_MS = 100  # longest wait in Go: Ctrl-C, close() and breakloop() act between waits
 

@@ -11,7 +11,6 @@ import json
 import mmap
 import socket
 
-import pcapy
 
 WATCH = socket.inet_aton("10.99.0.1") + socket.inet_aton("10.99.0.2")
 # Sources of the bulk flows of capgen.classifier_traffic, and noise around them.
