@@ -87,7 +87,7 @@ wheels: system $(PY)  ## Build manylinux wheels for each CPython 3.10-3.13 found
 lint: $(PY)  ## gofmt, go vet and ruff
 	@test -z "$$(gofmt -l gopcapy)" || (gofmt -l gopcapy; exit 1)
 	go vet ./gopcapy/...
-	$(PY) -m ruff check python examples build.py setup.py
+	$(PY) -m ruff check python examples build.py setup.py tools
 
 .PHONY: clean
 clean:  ## Remove build outputs, virtualenvs and samples

@@ -126,8 +126,12 @@ def test_wheel_holds_this_source_and_truthful_metadata(wheel: Path) -> None:
 
 
 def system_libpcap_files() -> list[str]:
-    """The real files behind every libpcap.so* the dynamic loader could find."""
-    found = glob("/usr/lib/**/libpcap.so*", recursive=True) + glob("/lib/**/libpcap.so*", recursive=True)
+    """The real files behind every libpcap.so* the dynamic loader knows (its cache)
+    or would search in the standard directories."""
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, timeout=60).stdout
+    found = re.findall(r"libpcap\.so\S* .*=> (\S+)", cache)
+    for d in ("/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib", *glob("/usr/lib/*-linux-gnu")):
+        found += glob(f"{d}/libpcap.so*")
     return sorted({os.path.realpath(f) for f in found})
 
 
