@@ -45,13 +45,14 @@ demo: build $(SAMPLE)  ## Summarise a generated sample capture (examples/01_summ
 test: setup build wheels  ## Run all tests: go test, pytest (wheels included), pytest on 3.10 and 3.13
 	go vet ./gopcapy/...
 	go test ./gopcapy/...
-	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-pythons
+	$(PY) -m pytest -q
 
 # The pytest suite on the oldest and newest supported CPython as well (found by
 # tools/pythons.py: pyenv's, or PYTHONS=...), each in a venv cached under
 # build/test-venvs/ with the source tree on its path and its own extension build.
-# test_wheels.py runs once, in `make test`'s main pytest run.
+# test_wheels.py runs once, in `make test`'s main pytest run (after this: its smoke
+# set borrows these venvs' numpy for read_columns).
 TEST_PYTHONS ?= 3.10 3.13
 .PHONY: test-pythons
 test-pythons: system  ## Run the pytest suite on CPython 3.10 and 3.13 too (TEST_PYTHONS=...)
