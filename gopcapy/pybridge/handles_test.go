@@ -34,6 +34,8 @@ var bridge = map[string]any{
 	"ColumnsFromReader": ColumnsFromReader, "ColumnsNew": ColumnsNew,
 	"ColumnsProgress": ColumnsProgress, "ColumnsReadFiles": ColumnsReadFiles,
 	"ColumnsRows": ColumnsRows, "ColumnsWait": ColumnsWait,
+	"ColumnsReadRange": ColumnsReadRange, "ColumnsReadRangeMemory": ColumnsReadRangeMemory,
+	"ColumnsRangeLookback": ColumnsRangeLookback, "ColumnsRangeTimes": ColumnsRangeTimes,
 	"ListDatalinks": ListDatalinks, "SetDatalink": SetDatalink,
 	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType, "Init": Init,
 	"FilterStart": FilterStart, "FilterEnd": FilterEnd, "FilterRead": FilterRead,
