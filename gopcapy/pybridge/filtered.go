@@ -102,6 +102,9 @@ func FilterStart(h, unconsumed, admitMask, setAddr, setLen, flowCutoff int, dpiP
 	if err != nil {
 		return 0, errors.New("ValueError: " + err.Error())
 	}
+	if _, running := runs.Load(h); running {
+		return 0, errors.New("PcapError: loop_filtered or loop_to_buffer is already running on this reader")
+	}
 	if unconsumed > 0 {
 		rd.mu.Lock()
 		n := rd.batch.Len()
@@ -111,7 +114,9 @@ func FilterStart(h, unconsumed, admitMask, setAddr, setLen, flowCutoff int, dpiP
 			return 0, kinded(err)
 		}
 	}
-	runs.Store(h, &filterRun{c: c})
+	if _, running := runs.LoadOrStore(h, &filterRun{c: c}); running {
+		return 0, errors.New("PcapError: loop_filtered or loop_to_buffer is already running on this reader")
+	}
 	return 0, nil
 }
 

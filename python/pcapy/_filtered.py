@@ -178,9 +178,9 @@ def loop_filtered(self: Any, *args: Any, **kwargs: Any) -> tuple[int, ...]:
     cnt, cb, *options = parse_c_args("loop_filtered", _LOOP_SPEC, 2, args, kwargs, _DEFAULTS)
     _check_ranges(options[6], options[7], "profile must be 0 (generic) or 1 (security)")
     options[3], options[4] = _ports(options[3]), _ports(options[4])
-    counts = self._filt_counts = _Counts(_NCLASSES[options[7]])
     _start(self, options)
     try:
+        counts = self._filt_counts = _Counts(_NCLASSES[options[7]])
         _run_callbacks(self, cnt, cb, counts)
     finally:
         go.pybridge_FilterEnd(self._h)

@@ -175,3 +175,15 @@ def test_a_raise_at_a_rare_class_hands_back_what_followed_it(capture: Path) -> N
             r.loop_filtered(-1, cb, 1 << 2, watched)
         assert r.filtered_stats()[:2] == (2, second - 1)
         assert r.next() == everything[second + 1]
+
+
+def test_a_second_filtered_loop_on_the_same_reader_is_refused(capture: Path) -> None:
+    everything = packets(capture)
+    with pcapy.open_offline(str(capture)) as r:
+        def nested(hdr, data, cls):
+            r.loop_to_buffer(1, bytearray(100))
+
+        with pytest.raises(pcapy.PcapError, match="already running"):
+            r.loop_filtered(-1, nested)
+        assert r.next() == everything[1]  # the outer loop stopped at its first packet
+        assert r.loop_filtered(1, lambda *a: None) == (1, 0, 1, 0, 0)  # and ended cleanly
