@@ -44,8 +44,6 @@ var bridge = map[string]any{
 	"FlowsNew": FlowsNew, "FlowsFromStream": FlowsFromStream, "FlowsFromColumns": FlowsFromColumns,
 	"FlowsDamage": FlowsDamage, "FlowsRows": FlowsRows, "FlowsAddresses": FlowsAddresses,
 	"FlowsExport": FlowsExport, "FlowsFree": FlowsFree,
-	"ColumnsReadRange": ColumnsReadRange, "ColumnsReadRangeMemory": ColumnsReadRangeMemory,
-	"ColumnsRangeLookback": ColumnsRangeLookback, "ColumnsRangeTimes": ColumnsRangeTimes,
 }
 
 // exportedFuncs maps each exported function to what its first parameter
