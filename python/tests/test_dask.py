@@ -323,6 +323,11 @@ def test_example_analyses_rotated_captures_per_hour(tmp_path: Path) -> None:
     tcp_first_hour = int((df[df.ts.dt.floor("h") == df.ts.dt.floor("h").min()].proto == 6).sum())
     assert f"  {'TCP':<10} {tcp_first_hour:>12,}" in out.stdout
     assert out.stdout.count("top talkers") == 2
+    flows = pcapy.read_flows(sorted(tmp_path.glob("cap-*.pcap")))
+    assert f"\n{len(flows):,} flows; the largest (bytes)" in out.stdout
+    top = flows.nlargest(1, "bytes").iloc[0]
+    assert f"{top.src_ip} {top.src_port} > {top.dst_ip} {top.dst_port}" in out.stdout
+    assert f"{top.bytes:>12,} bytes" in out.stdout
 
 
 def test_example_usage() -> None:
