@@ -176,7 +176,8 @@ def read_flows(
         idle_timeout, active_timeout, bidirectional: as for pcapy.read_flows.
         on_error: ``"raise"``: a damaged or missing file raises PcapError
             naming it; ``"warn"``: the packets before the damage are counted
-            (RuntimeWarning). As in read_pcaps, the later partitions of a
+            (RuntimeWarning, in the process that reads the partition). As
+            in read_pcaps, the later partitions of a
             split file still read their ranges, where read_flows stops at
             the damage and goes on with the next file.
         compute: False (default): a lazy dask DataFrame of one partition
