@@ -177,9 +177,9 @@ def read_flows(
         on_error: ``"raise"``: a damaged or missing file raises PcapError
             naming it; ``"warn"``: the packets before the damage are counted
             (RuntimeWarning, in the process that reads the partition). As
-            in read_pcaps, the later partitions of a
-            split file still read their ranges, where read_flows stops at
-            the damage and goes on with the next file.
+            in read_pcaps, the later partitions of a split file still read
+            their ranges, where read_flows stops at the damage and goes on
+            with the next file.
         compute: False (default): a lazy dask DataFrame of one partition
             (flow tables are small next to their packets), nothing read until
             it is computed; True: compute it now, on the current scheduler
