@@ -49,9 +49,11 @@ static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
 // from data_start on. It stops at the first non-packet result and reports it
 // in *status (0 timeout / nothing ready, -1 error, -2 end of file, 2 buffer
 // full). One cgo call per batch instead of one per packet. With pos, it
-// records the savefile offset after each packet (see Reader.setFilter).
+// records the savefile offset after each packet (see Reader.setFilter). With
+// prefix > 0 it copies at most prefix bytes of each packet (the record keeps
+// the caplen; its end says what was copied).
 static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
-		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div,
+		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div, uint32_t prefix,
 		int64_t *start, int64_t *pos, uint32_t *used, int *status) {
 	int n = 0;
 	uint32_t off = data_start;
@@ -71,7 +73,8 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 				break;
 			}
 		}
-		if (h->caplen > cap - off) {
+		uint32_t take = prefix > 0 && h->caplen > prefix ? prefix : h->caplen;
+		if (take > cap - off) {
 			if (!pend->has) {
 				pend->hdr = *h;
 				pend->data = d;
@@ -83,15 +86,33 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 			*status = 2;
 			break;
 		}
-		memcpy(buf + off, d, h->caplen);
+		memcpy(buf + off, d, take);
 		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
+		if (take != h->caplen) memcpy(buf + (size_t)n * 28 + 24, &(uint32_t){off + take}, 4);
 		if (pos) pos[n] = f ? (int64_t)ftello(f) : -1;
-		off += h->caplen;
+		off += take;
 		pend->has = 0;
 		n++;
 	}
 	*used = off;
 	return n;
+}
+
+// gp_fetch_at reads the packet at savefile offset at whole into dst (room
+// for caplen bytes), then puts the file back where it was: 0, or -1 when the
+// file cannot be repositioned or holds another packet there.
+static int gp_fetch_at(pcap_t *p, int64_t at, unsigned char *dst, uint32_t caplen) {
+	FILE *f = pcap_file(p);
+	if (f == NULL) return -1;
+	off_t back = ftello(f);
+	if (back < 0 || fseeko(f, (off_t)at, SEEK_SET) != 0) return -1;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int r = pcap_next_ex(p, &h, &d);
+	int ok = r == 1 && h->caplen == caplen;
+	if (ok) memcpy(dst, d, caplen);
+	if (fseeko(f, back, SEEK_SET) != 0) return -1;
+	return ok ? 0 : -1;
 }
 
 // gp_dump_records writes records in the batch layout (28-byte records, then
@@ -292,8 +313,9 @@ func pendingPacket(p pending) (wireLen int, data []byte, ok bool) {
 
 // readBatch fills buf (records for maxn packets, then data) and returns the
 // packet count, bytes used and the status that stopped it.
-// pos, when not nil (len >= maxn), receives the savefile offset after each packet.
-func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, pos []int64) (n, used, status int, start int64) {
+// pos, when not nil (len >= maxn), receives the savefile offset after each
+// packet; prefix > 0 copies at most that many bytes of each packet.
+func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, prefix int, pos []int64) (n, used, status int, start int64) {
 	var cused C.uint32_t
 	var cstatus C.int
 	var cstart C.int64_t = -1
@@ -303,8 +325,14 @@ func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, pos 
 	}
 	dataStart := maxn * recordSize
 	cn := C.gp_read_batch(cp(p), pend, (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(maxn),
-		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), &cstart, cpos, &cused, &cstatus)
+		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), C.uint32_t(prefix), &cstart, cpos, &cused, &cstatus)
 	return int(cn), int(cused), int(cstatus), int64(cstart)
+}
+
+// fetchAt copies the packet at savefile offset at (caplen len(dst)) into dst
+// and leaves the file where it was.
+func fetchAt(p pcapT, at int64, dst []byte) bool {
+	return C.gp_fetch_at(cp(p), C.int64_t(at), (*C.uchar)(unsafe.Pointer(&dst[0])), C.uint32_t(len(dst))) == 0
 }
 
 // tell returns a savefile's read offset, -1 when it has none (stdin, live).
