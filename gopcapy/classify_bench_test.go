@@ -27,7 +27,7 @@ func benchClassify(b *testing.B, cfg ClassifierConfig) {
 		}
 		var fc FilterCounts
 		for {
-			n, err := r.ReadBatchForward(&batch, 64, 0)
+			n, err := r.ReadBatchPrefix(&batch, 64, 0, !c.AdmitsNone())
 			for j := 0; j < n; j++ {
 				_, data := batch.Packet(j)
 				fc.Count(c, data)

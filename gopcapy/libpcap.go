@@ -44,6 +44,19 @@ static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
 	memcpy(meta + 24, &end, 4);
 }
 
+// gp_tell_fast is ftello for gp_read_batch's offset per packet: under glibc,
+// the same sum glibc's ftello makes (the offset stdio keeps for the stream
+// minus what it buffered ahead), without its lock and call (10% of a read of
+// small packets). Only for a stream in its main get area (not after ungetc:
+// _IO_IN_BACKUP, 0x100) whose offset stdio knows; else ftello.
+static inline int64_t gp_tell_fast(FILE *f) {
+#ifdef __GLIBC__
+	if (f->_offset >= 0 && !(f->_flags & 0x100) && f->_IO_read_ptr != NULL)
+		return (int64_t)(f->_offset - (f->_IO_read_end - f->_IO_read_ptr));
+#endif
+	return (int64_t)ftello(f);
+}
+
 // gp_read_batch reads up to maxn packets with pcap_next_ex into one buffer:
 // maxn 28-byte records (sec, frac, caplen, len, start, end) at buf, packet bytes
 // from data_start on. It stops at the first non-packet result and reports it
@@ -89,7 +102,7 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		memcpy(buf + off, d, take);
 		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
 		if (take != h->caplen) memcpy(buf + (size_t)n * 28 + 24, &(uint32_t){off + take}, 4);
-		if (pos) pos[n] = f ? (int64_t)ftello(f) : -1;
+		if (pos) pos[n] = f ? gp_tell_fast(f) : -1;
 		off += take;
 		pend->has = 0;
 		n++;
