@@ -62,15 +62,16 @@ static inline int64_t gp_tell_fast(FILE *f) {
 // from data_start on. It stops at the first non-packet result and reports it
 // in *status (0 timeout / nothing ready, -1 error, -2 end of file, 2 buffer
 // full). One cgo call per batch instead of one per packet. With pos, it
-// records the savefile offset after each packet (see Reader.setFilter). With
+// records the savefile offset after each packet (see Reader.setFilter); *end
+// is the offset after the last packet read (-1: not a savefile). With
 // prefix > 0 it copies at most prefix bytes of each packet (the record keeps
 // the caplen; its end says what was copied).
 static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div, uint32_t prefix,
-		int64_t *start, int64_t *pos, uint32_t *used, int *status) {
+		int64_t *start, int64_t *pos, int64_t *end, uint32_t *used, int *status) {
 	int n = 0;
 	uint32_t off = data_start;
-	FILE *f = pos ? pcap_file(p) : NULL;
+	FILE *f = pcap_file(p);
 	*status = 1;
 	if (pos) *start = pend->has ? pend->start : (f ? (int64_t)ftello(f) : -1);
 	while (n < maxn) {
@@ -108,6 +109,7 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		n++;
 	}
 	*used = off;
+	*end = f ? gp_tell_fast(f) : -1;
 	return n;
 }
 
@@ -327,19 +329,20 @@ func pendingPacket(p pending) (wireLen int, data []byte, ok bool) {
 // readBatch fills buf (records for maxn packets, then data) and returns the
 // packet count, bytes used and the status that stopped it.
 // pos, when not nil (len >= maxn), receives the savefile offset after each
-// packet; prefix > 0 copies at most that many bytes of each packet.
-func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, prefix int, pos []int64) (n, used, status int, start int64) {
+// packet, end the one after the last; prefix > 0 copies at most that many
+// bytes of each packet.
+func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, prefix int, pos []int64) (n, used, status int, start, end int64) {
 	var cused C.uint32_t
 	var cstatus C.int
-	var cstart C.int64_t = -1
+	var cstart, cend C.int64_t = -1, -1
 	var cpos *C.int64_t
 	if pos != nil {
 		cpos = (*C.int64_t)(unsafe.Pointer(&pos[0]))
 	}
 	dataStart := maxn * recordSize
 	cn := C.gp_read_batch(cp(p), pend, (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(maxn),
-		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), C.uint32_t(prefix), &cstart, cpos, &cused, &cstatus)
-	return int(cn), int(cused), int(cstatus), int64(cstart)
+		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), C.uint32_t(prefix), &cstart, cpos, &cend, &cused, &cstatus)
+	return int(cn), int(cused), int(cstatus), int64(cstart), int64(cend)
 }
 
 // fetchAt copies the packet at savefile offset at (caplen len(dst)) into dst

@@ -170,7 +170,8 @@ func (r *Reader) ReadBatchPrefix(b *Batch, maxN int, wait time.Duration, fetch b
 		if err := r.lock(); err != nil {
 			return 0, err
 		}
-		seekable := !r.live && pendingCaplen(r.pend) == 0 && tell(r.p) >= 0
+		// readEnd is known only for a file that can be repositioned
+		seekable := !r.live && pendingCaplen(r.pend) == 0 && r.readEnd >= 0
 		r.mu.Unlock()
 		if !seekable {
 			return r.readBatch(b, maxN, wait, true, 0)
@@ -245,7 +246,7 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 			}
 			ends = b.ends[:maxN]
 		}
-		n, used, status, start := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv, r.prefix, ends)
+		n, used, status, start, end := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv, r.prefix, ends)
 		b.n, b.used, b.start, b.ends, b.truncated = n, used, start, ends, r.prefix > 0
 		if start < 0 {
 			b.ends = nil
@@ -253,7 +254,7 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 		if n > 0 {
 			r.readEnd = b.offsetBefore(n)
 			if r.forward && pendingCaplen(r.pend) == 0 && !r.live {
-				r.readEnd = tell(r.p) // after the last packet, all handed out
+				r.readEnd = end // after the last packet, all handed out
 			}
 			r.bigFileBuffer()
 		}
