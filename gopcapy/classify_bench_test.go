@@ -29,7 +29,7 @@ func benchClassify(b *testing.B, cfg ClassifierConfig) {
 		for {
 			n, err := r.ReadBatchPrefix(&batch, 64, 0, !c.AdmitsNone())
 			for j := 0; j < n; j++ {
-				_, data := batch.Packet(j)
+				_, data := batch.Data(j)
 				fc.Count(c, data)
 			}
 			if err == io.EOF {

@@ -268,8 +268,8 @@ type filterOut struct {
 func (o *filterOut) classify(r *gopcapy.Reader, c *gopcapy.Classifier, b *gopcapy.Batch, got, base int) (int, error) {
 	none := c.AdmitsNone() // nothing will need room
 	for i := 0; i < got; i++ {
-		hdr, data := b.Packet(i)
-		if o.off+int(hdr.Caplen) > o.end && !none {
+		caplen, data := b.Data(i)
+		if o.off+caplen > o.end && !none {
 			return i, nil
 		}
 		idx := c.Classify(data)
@@ -277,15 +277,16 @@ func (o *filterOut) classify(r *gopcapy.Reader, c *gopcapy.Classifier, b *gopcap
 		if !c.Admits(idx) {
 			continue
 		}
+		hdr, _ := b.Packet(i)
 		putPacket(o.mem[o.admitted*gopcapy.RecordSize:], hdr, o.off)
-		if dst := o.mem[o.off : o.off+int(hdr.Caplen)]; len(data) == len(dst) {
+		if dst := o.mem[o.off : o.off+caplen]; len(data) == len(dst) {
 			copy(dst, data)
 		} else if err := r.ReadPacketAt(b, i, dst); err != nil {
 			return i, err
 		}
 		o.ids[o.admitted] = byte(c.ClassID(idx))
 		binary.NativeEndian.PutUint32(o.positions[4*o.admitted:], uint32(base+i))
-		o.off += int(hdr.Caplen)
+		o.off += caplen
 		o.admitted++
 	}
 	return got, nil
@@ -424,26 +425,26 @@ func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error
 			return -1, nil
 		}
 		for i := 0; i < got; i++ {
-			hdr, data := run.batch.Packet(i)
+			caplen, data := run.batch.Data(i)
 			idx := run.c.Classify(data)
 			st[4+idx]++
 			if !run.c.Admits(idx) {
 				st[1]++
 				continue
 			}
-			used := st[3]
-			if used+5+uint64(hdr.Caplen) > uint64(size) { // full: counted, not written
+			used, need := st[3], 5+uint64(caplen)
+			if used+need > uint64(size) { // full: counted, not written
 				st[2]++
 				continue
 			}
-			binary.LittleEndian.PutUint32(buf[used:], hdr.Caplen)
+			binary.LittleEndian.PutUint32(buf[used:], uint32(caplen))
 			buf[used+4] = byte(run.c.ClassID(idx))
-			if dst := buf[used+5 : used+5+uint64(hdr.Caplen)]; len(data) == len(dst) {
+			if dst := buf[used+5 : used+need]; len(data) == len(dst) {
 				copy(dst, data)
 			} else if err := rd.r.ReadPacketAt(&run.batch, i, dst); err != nil {
 				return 0, kinded(err)
 			}
-			st[3] = used + 5 + uint64(hdr.Caplen)
+			st[3] = used + need
 			st[0]++
 		}
 		n += got
