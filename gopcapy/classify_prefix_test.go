@@ -78,3 +78,44 @@ func TestAPacketsFirstClassifyPrefixBytesDecideItsClass(t *testing.T) {
 		}
 	}
 }
+
+func TestReadBatchPrefixGivesTheFilteredPacketsToTheEnd(t *testing.T) {
+	path := writePcap(t, filepath.Join(t.TempDir(), "p.pcap"), layers.LinkTypeEthernet, 65535, false, prefixRecs())
+	read := func(prefix bool) (caplens []int, heads [][]byte) {
+		r := open(t, path, Micro)
+		if err := r.SetFilter("tcp"); err != nil {
+			t.Fatal(err)
+		}
+		var b Batch
+		for {
+			var n int
+			var err error
+			if prefix {
+				n, err = r.ReadBatchPrefix(&b, 50, 0, false)
+			} else {
+				n, err = r.ReadBatch(&b, 50, 0)
+			}
+			for i := 0; i < n; i++ {
+				caplen, data := b.Data(i)
+				caplens = append(caplens, caplen)
+				heads = append(heads, append([]byte(nil), data[:min(len(data), ClassifyPrefix)]...))
+			}
+			if err == io.EOF {
+				return caplens, heads
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wantLens, wantHeads := read(false)
+	gotLens, gotHeads := read(true)
+	if len(wantLens) != 150 || len(gotLens) != len(wantLens) {
+		t.Fatalf("%d packets with ReadBatch, %d with ReadBatchPrefix", len(wantLens), len(gotLens))
+	}
+	for i := range wantLens {
+		if gotLens[i] != wantLens[i] || !bytes.Equal(gotHeads[i], wantHeads[i]) {
+			t.Fatalf("packet %d differs", i)
+		}
+	}
+}

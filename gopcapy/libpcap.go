@@ -57,6 +57,50 @@ static inline int64_t gp_tell_fast(FILE *f) {
 	return (int64_t)ftello(f);
 }
 
+// gp_batch is a gp_read_batch in progress.
+typedef struct {
+	gp_pending *pend;
+	unsigned char *buf;
+	int n;
+	uint32_t off, cap, frac_div, prefix;
+	int64_t *start, *pos;
+	FILE *f;
+} gp_batch;
+
+// gp_take copies packet (h, d) into the batch; 0 when it does not fit (then
+// it becomes the pending packet, unless it already is).
+static int gp_take(gp_batch *b, const struct pcap_pkthdr *h, const u_char *d) {
+	gp_pending *pend = b->pend;
+	uint32_t take = b->prefix > 0 && h->caplen > b->prefix ? b->prefix : h->caplen;
+	if (take > b->cap - b->off) {
+		if (!pend->has) {
+			pend->hdr = *h;
+			pend->data = d;
+			// Where the previous packet ended: a rewind there lets a new
+			// filter see what the old one dropped before this packet.
+			pend->start = b->pos ? (b->n > 0 ? b->pos[b->n - 1] : *b->start) : -1;
+			pend->has = 1;
+		}
+		return 0;
+	}
+	memcpy(b->buf + b->off, d, take);
+	unsigned char *rec = b->buf + (size_t)b->n * 28;
+	gp_put_record(rec, h, b->off, b->frac_div);
+	if (take != h->caplen) {
+		uint32_t end = b->off + take;
+		memcpy(rec + 24, &end, 4);
+	}
+	if (b->pos) b->pos[b->n] = b->f ? gp_tell_fast(b->f) : -1;
+	b->off += take;
+	pend->has = 0;
+	b->n++;
+	return 1;
+}
+
+static void gp_take_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *d) {
+	gp_take((gp_batch *)user, h, d); // always fits: pcap_dispatch's count said so
+}
+
 // gp_read_batch reads up to maxn packets with pcap_next_ex into one buffer:
 // maxn 28-byte records (sec, frac, caplen, len, start, end) at buf, packet bytes
 // from data_start on. It stops at the first non-packet result and reports it
@@ -65,52 +109,41 @@ static inline int64_t gp_tell_fast(FILE *f) {
 // records the savefile offset after each packet (see Reader.setFilter); *end
 // is the offset after the last packet read (-1: not a savefile). With
 // prefix > 0 it copies at most prefix bytes of each packet (the record keeps
-// the caplen; its end says what was copied).
+// the caplen; its end says what was copied), and reads a savefile with
+// pcap_dispatch (libpcap's loop, cheaper per packet than pcap_next_ex) as
+// many packets at a time as surely fit.
 static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div, uint32_t prefix,
 		int64_t *start, int64_t *pos, int64_t *end, uint32_t *used, int *status) {
-	int n = 0;
-	uint32_t off = data_start;
-	FILE *f = pcap_file(p);
+	gp_batch b = { pend, buf, 0, data_start, cap, frac_div, prefix, start, pos, pcap_file(p) };
 	*status = 1;
-	if (pos) *start = pend->has ? pend->start : (f ? (int64_t)ftello(f) : -1);
-	while (n < maxn) {
+	if (pos) *start = pend->has ? pend->start : (b.f ? (int64_t)ftello(b.f) : -1);
+	if (pend->has && !gp_take(&b, &pend->hdr, pend->data)) {
+		*status = 2;
+	}
+	while (*status == 1 && b.n < maxn && b.f != NULL && prefix > 0 && (cap - b.off) / prefix > 0) {
+		uint32_t fit = (cap - b.off) / prefix;
+		int want = maxn - b.n < (int)fit ? maxn - b.n : (int)fit;
+		int r = pcap_dispatch(p, want, gp_take_cb, (u_char *)&b);
+		if (r < 0) {
+			*status = r; // -1 error, -2 pcap_breakloop (as pcap_next_ex reports it)
+		} else if (r < want) {
+			*status = -2; // the end of the file
+		}
+	}
+	while (*status == 1 && b.n < maxn) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
-		if (pend->has) {
-			h = &pend->hdr;
-			d = pend->data;
-		} else {
-			int r = pcap_next_ex(p, &h, &d);
-			if (r != 1) {
-				*status = r;
-				break;
-			}
-		}
-		uint32_t take = prefix > 0 && h->caplen > prefix ? prefix : h->caplen;
-		if (take > cap - off) {
-			if (!pend->has) {
-				pend->hdr = *h;
-				pend->data = d;
-				// Where the previous packet ended: a rewind there lets a new
-				// filter see what the old one dropped before this packet.
-				pend->start = pos ? (n > 0 ? pos[n - 1] : *start) : -1;
-				pend->has = 1;
-			}
+		int r = pcap_next_ex(p, &h, &d);
+		if (r != 1) {
+			*status = r;
+		} else if (!gp_take(&b, h, d)) {
 			*status = 2;
-			break;
 		}
-		memcpy(buf + off, d, take);
-		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
-		if (take != h->caplen) memcpy(buf + (size_t)n * 28 + 24, &(uint32_t){off + take}, 4);
-		if (pos) pos[n] = f ? gp_tell_fast(f) : -1;
-		off += take;
-		pend->has = 0;
-		n++;
 	}
-	*used = off;
-	*end = f ? gp_tell_fast(f) : -1;
-	return n;
+	*used = b.off;
+	*end = b.f ? gp_tell_fast(b.f) : -1;
+	return b.n;
 }
 
 // gp_fetch_at reads the packet at savefile offset at whole into dst (room
