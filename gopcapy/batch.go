@@ -38,6 +38,11 @@ func (b *Batch) Packet(i int) (Pkthdr, []byte) {
 	return h, b.buf[off:end]
 }
 
+// Truncated reports whether ReadBatchPrefix read b: its packets are cut to
+// ClassifyPrefix bytes, and Unread hands them back by file offset (their
+// bytes are not needed again).
+func (b *Batch) Truncated() bool { return b.truncated }
+
 // Data returns packet i's caplen and data, as Packet without decoding the
 // rest of its header (a classifier's loop looks at most packets only once).
 func (b *Batch) Data(i int) (caplen int, data []byte) {

@@ -27,9 +27,15 @@ func prefixRecs() []rec {
 	return recs
 }
 
+// pcap files re-read packets with pread, pcapng ones through libpcap.
 func TestReadBatchPrefixCutsPacketsRereadsThemWholeAndRewinds(t *testing.T) {
 	recs := prefixRecs()
-	path := writePcap(t, filepath.Join(t.TempDir(), "p.pcap"), layers.LinkTypeEthernet, 65535, false, recs)
+	dir := t.TempDir()
+	testPrefixRead(t, recs, writePcap(t, filepath.Join(dir, "p.pcap"), layers.LinkTypeEthernet, 65535, false, recs))
+	testPrefixRead(t, recs, writePcapng(t, filepath.Join(dir, "p.pcapng"), layers.LinkTypeEthernet, recs))
+}
+
+func testPrefixRead(t *testing.T, recs []rec, path string) {
 	r := open(t, path, Micro)
 	var b Batch
 	n, err := r.ReadBatchPrefix(&b, 64, 0, true)

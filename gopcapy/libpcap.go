@@ -146,14 +146,25 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 	return b.n;
 }
 
-// gp_fetch_at reads the packet at savefile offset at whole into dst (room
-// for caplen bytes), then puts the file back where it was: 0, or -1 when the
-// file cannot be repositioned or holds another packet there.
-static int gp_fetch_at(pcap_t *p, int64_t at, unsigned char *dst, uint32_t caplen) {
+// gp_fetch_at reads a packet of a savefile whole into dst (room for caplen
+// bytes): the packet after offset before, ending at offset after. When the
+// file is pcap (not pcapng, not the 24-byte-header variant) and exactly one
+// record, a 16-byte header and caplen bytes, lies between the two (no packet
+// a filter dropped, no bytes libpcap skipped), the bytes are the caplen
+// before after: one pread, the stream untouched. Otherwise it moves the
+// stream to before, reads the packet and moves it back. 0, or -1 when that
+// fails or finds another packet.
+static int gp_fetch_at(pcap_t *p, int64_t before, int64_t after, unsigned char *dst, uint32_t caplen) {
 	FILE *f = pcap_file(p);
 	if (f == NULL) return -1;
+	uint32_t magic;
+	int fd = fileno(f);
+	if (after - before == 16 + (int64_t)caplen && pread(fd, &magic, 4, 0) == 4 &&
+			(magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1) &&
+			pread(fd, dst, caplen, (off_t)(after - caplen)) == (ssize_t)caplen)
+		return 0;
 	off_t back = ftello(f);
-	if (back < 0 || fseeko(f, (off_t)at, SEEK_SET) != 0) return -1;
+	if (back < 0 || fseeko(f, (off_t)before, SEEK_SET) != 0) return -1;
 	struct pcap_pkthdr *h;
 	const u_char *d;
 	int r = pcap_next_ex(p, &h, &d);
@@ -378,10 +389,11 @@ func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, pref
 	return int(cn), int(cused), int(cstatus), int64(cstart), int64(cend)
 }
 
-// fetchAt copies the packet at savefile offset at (caplen len(dst)) into dst
-// and leaves the file where it was.
-func fetchAt(p pcapT, at int64, dst []byte) bool {
-	return C.gp_fetch_at(cp(p), C.int64_t(at), (*C.uchar)(unsafe.Pointer(&dst[0])), C.uint32_t(len(dst))) == 0
+// fetchAt copies the packet between savefile offsets before and after
+// (caplen len(dst)) into dst and leaves the file where it was.
+func fetchAt(p pcapT, before, after int64, dst []byte) bool {
+	return C.gp_fetch_at(cp(p), C.int64_t(before), C.int64_t(after),
+		(*C.uchar)(unsafe.Pointer(&dst[0])), C.uint32_t(len(dst))) == 0
 }
 
 // tell returns a savefile's read offset, -1 when it has none (stdin, live).

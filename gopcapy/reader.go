@@ -189,11 +189,11 @@ func (r *Reader) ReadPacketAt(b *Batch, i int, dst []byte) error {
 		return err
 	}
 	defer r.mu.Unlock()
-	at := b.offsetBefore(i)
+	before, after := b.offsetBefore(i), b.offsetBefore(i+1)
 	if len(dst) == 0 {
 		return nil
 	}
-	if at < 0 || !fetchAt(r.p, at, dst) {
+	if before < 0 || after < 0 || !fetchAt(r.p, before, after, dst) {
 		return pcapErr("cannot re-read a packet of the capture file")
 	}
 	return nil

@@ -244,7 +244,7 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 		case out.admitted == 0: // nothing a callback could stop at yet: never handed back
 			run.skipped += sb.processed
 			run.subs = run.subs[:len(run.subs)-1]
-		case sb.b.InBuffer(run.mem[used:]):
+		case sb.b.InBuffer(run.mem[used:]) && !sb.b.Truncated(): // heads go back by file offset: memory reused
 			used += len(sb.b.Bytes())
 		}
 		waitMs = 0 // more only if ready at once
