@@ -57,32 +57,20 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "Address",
     "BPFError",
     "BPFProgram",
     "Dumper",
-    "Interface",
     "PcapError",
     "Pkthdr",
     "PkthdrNs",
     "Reader",
     "compile",
     "create",
-    "datalink_description",
-    "datalink_name",
-    "datalink_value",
     "findalldevs",
-    "interfaces",
-    "iter_columns",
-    "iter_dataframes",
     "lib_version",
     "lookupdev",
-    "merge_flows",
     "open_live",
     "open_offline",
-    "read_arrow",
-    "read_columns",
-    "read_dataframe",
-    "read_flows",
-    "to_parquet",
-] + sorted(name for name in vars(_constants) if name.isupper())
+]
+# The lazy names too (a literal list above lets linters see the eager ones used).
+__all__ = sorted(__all__ + list(_LAZY)) + sorted(name for name in vars(_constants) if name.isupper())
