@@ -44,6 +44,35 @@ static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
 	memcpy(meta + 24, &end, 4);
 }
 
+// gp_ftello is ftello for a stream libpcap only reads: gp_read_batch asks
+// for the position after every packet (see Reader.setFilter), and ftello's
+// lock and call chain cost as much as libpcap's parsing of a small packet.
+// With glibc the position is the stream's file offset minus what its buffer
+// holds unread, as glibc's own ftell computes it when the offset is known;
+// otherwise (no buffer yet, offset unknown, ungetc backup, other libcs) it
+// is ftello's. gp_ftello_checked compares the two once per batch: a
+// difference (never seen) turns the shortcut off for the process.
+static int gp_fast_tell = 1;
+#define GP_IO_IN_BACKUP 0x100 // glibc's _IO_IN_BACKUP flag: reading ungetc's backup area
+
+static inline int64_t gp_ftello(FILE *f) {
+#if defined(__GLIBC__)
+	if (gp_fast_tell && f->_offset >= 0 && f->_IO_read_base != NULL &&
+			f->_IO_write_ptr == f->_IO_write_base && !(f->_flags & GP_IO_IN_BACKUP))
+		return (int64_t)f->_offset - (int64_t)(f->_IO_read_end - f->_IO_read_ptr);
+#endif
+	return (int64_t)ftello(f);
+}
+
+static int gp_fast_tell_on(void) { return gp_fast_tell; }
+
+static int64_t gp_ftello_checked(FILE *f) {
+	int64_t slow = (int64_t)ftello(f);
+	if (gp_fast_tell && gp_ftello(f) != slow)
+		gp_fast_tell = 0;
+	return slow;
+}
+
 // gp_read_batch reads up to maxn packets with pcap_next_ex into one buffer:
 // maxn 28-byte records (sec, frac, caplen, len, start, end) at buf, packet bytes
 // from data_start on. It stops at the first non-packet result and reports it
@@ -57,7 +86,7 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 	uint32_t off = data_start;
 	FILE *f = pos ? pcap_file(p) : NULL;
 	*status = 1;
-	if (pos) *start = pend->has ? pend->start : (f ? (int64_t)ftello(f) : -1);
+	if (pos) *start = pend->has ? pend->start : (f ? gp_ftello_checked(f) : -1);
 	while (n < maxn) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
@@ -85,7 +114,7 @@ static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
 		}
 		memcpy(buf + off, d, h->caplen);
 		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
-		if (pos) pos[n] = f ? (int64_t)ftello(f) : -1;
+		if (pos) pos[n] = f ? gp_ftello(f) : -1;
 		off += h->caplen;
 		pend->has = 0;
 		n++;
@@ -585,3 +614,7 @@ func setTstampType(p pcapT, v int) int { return int(C.pcap_set_tstamp_type(cp(p)
 
 // errnoText gives strerror-style text ("No such file or directory").
 func errnoText(e syscall.Errno) string { return C.GoString(C.strerror(C.int(e))) }
+
+// fastTellOn reports whether gp_ftello still computes positions itself (no
+// difference from ftello was seen); for tests.
+func fastTellOn() bool { return C.gp_fast_tell_on() != 0 }
