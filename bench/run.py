@@ -264,9 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         for side, py in sides.items():
             imports[side].append(run_json([py, script, "--import-time"]))
     import_time = run_json([sys.executable, str(BENCH / "import_time.py"), ref_py, args.ours, "--runs", "11"])
+    stages = {str(f): run_json([args.ours, str(BENCH / "breakdown.py"), str(f), "--reps", "3"])
+              for f in (pcap, ng_pcap) if f is not None}
     imports["fresh"] = {side: import_time[py] for side, py in sides.items()}
 
-    table = report(args, pcap, ng_pcap, workloads, runs, floor_runs, floors, big_floors, imports)
+    table = report(args, pcap, ng_pcap, workloads, runs, floor_runs, floors, big_floors, imports, stages)
     table += f"\nTotal benchmark time: {time.monotonic() - started:.0f} s.\n"
     print(table)
     if args.markdown:
@@ -314,7 +316,23 @@ def floor_table(workloads, runs, floor_runs) -> list[str]:
     return lines
 
 
-def report(args, pcap: Path, ng_pcap, workloads, runs, floor_runs, floors, big_floors, imports) -> str:
+def stage_table(stages: dict) -> list[str]:
+    """bench/breakdown.py's stages: what each adds per packet to our loop()."""
+    lines = ["", "Where a packet's time goes in our `loop(-1, cb)` with a no-op callback "
+                 "(bench/breakdown.py: the file read through a Reader's buffer, adding one stage "
+                 "at a time; CPU ns per packet, the least of 3 runs):", "",
+             "| capture | Go reads it (libpcap, one copy) | + bytes objects | + Pkthdr objects "
+             "| + the callback | total | floor (callback over pairs in memory) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for path, result in stages.items():
+        ns = result["ns_per_packet"]
+        lines.append(f"| {Path(path).name} | {ns['read']:.0f} | +{ns['bytes'] - ns['read']:.0f} | "
+                     f"+{ns['headers'] - ns['bytes']:.0f} | +{ns['callback'] - ns['headers']:.0f} | "
+                     f"{ns['callback']:.0f} | {ns['floor']:.0f} |")
+    return lines
+
+
+def report(args, pcap: Path, ng_pcap, workloads, runs, floor_runs, floors, big_floors, imports, stages) -> str:
     ours_w = [w for w in workloads if w not in NG_WORKLOADS]
     ng_w = [w for w in workloads if w in NG_WORKLOADS]
     lines = [
@@ -342,6 +360,7 @@ def report(args, pcap: Path, ng_pcap, workloads, runs, floor_runs, floors, big_f
                   "possible\" is pcapy-ng's time over our floor: the ratio a binding that cost "
                   "nothing would reach.", ""]
     lines += floor_table(workloads, runs, floor_runs)
+    lines += stage_table(stages)
     floor = mpps(floors)
     lines += ["", f"C floor (bench/cfloor.c, a bare `pcap_next_ex` loop, {floors[0]['module']}): "
                   f"**{floor:.3f} Mpkt/s** (median of {len(floors)}); with a 256 KiB stdio buffer "
