@@ -273,7 +273,7 @@ class FloorReader:
         self.next_batch = partial(self._next_batch, iter(packets.get("batches", ())))
 
     def setfilter(self, expr) -> None:
-        self._pairs = self._packets[expr]
+        self._pairs = self._packets.get(expr, ())
         self.next = partial(next, iter(self._pairs), (None, b""))
 
     def loop(self, cnt, callback) -> None:
@@ -293,11 +293,12 @@ class FloorReader:
 
 def floor_opener(workload: str, path: str, batch: int):
     """OPEN for --floor: every packet of path read now, as the workload needs them."""
-    packets = {None: _all_pairs(path)}
-    if workload == "filter":
-        packets["tcp"] = _all_pairs(path, "tcp")
     if "next_batch" in workload:
-        packets["batches"] = _all_batches(path, 1024 if workload.startswith("raw") else batch)
+        packets = {"batches": _all_batches(path, 1024 if workload.startswith("raw") else batch)}
+    elif workload == "filter":  # it reads only what setfilter('tcp') passes
+        packets = {"tcp": _all_pairs(path, "tcp")}
+    else:
+        packets = {None: _all_pairs(path)}
     return lambda _path: FloorReader(packets)
 
 
