@@ -47,7 +47,16 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f"{__name__}.{module}"), name)
+    try:
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+    except OSError as err:
+        import errno  # built in: no file to open
+
+        if err.errno not in (errno.EMFILE, errno.ENFILE):
+            raise
+        # Out of descriptors, the module's file cannot be read: the error
+        # every pcapy call reports then. Nothing is kept: a later use retries.
+        raise PcapError(f"{err.strerror} (loading {__name__}.{module})") from None
     globals()[name] = value  # later reads are plain attribute reads
     return value
 
