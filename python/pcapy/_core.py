@@ -176,6 +176,11 @@ class _Unloaded(_Extension):
                     raise OSError(errno.EMFILE, f"{os.strerror(errno.EMFILE)} (loading pcapy's Go extension)") from None
                 raise _load_error(exc) from None
             call(module.pybridge_Init)
+            # What reading needs later is loaded with Go, not at `import
+            # pcapy` (array brings collections): a reader opened now still
+            # reads once the descriptors run out (each import opens a file).
+            import array  # noqa: F401  (the readers' buffers, pcapy._batch)
+            import select  # noqa: F401  (live captures' waits, pcapy._reader)
             self.__dict__.update(
                 (k, v) for k, v in vars(module).items() if not k.startswith("__")
             )
