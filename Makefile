@@ -46,13 +46,14 @@ test: setup build wheels  ## Run all tests: go test, pytest (wheels included), p
 	go vet ./gopcapy/...
 	go test ./gopcapy/...
 	$(MAKE) race
-	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-pythons
+	$(PY) -m pytest -q
 
 # The pytest suite on the oldest and newest supported CPython as well (found by
 # tools/pythons.py: pyenv's, or PYTHONS=...), each in a venv cached under
 # build/test-venvs/ with the source tree on its path and its own extension build.
-# test_wheels.py runs once, in `make test`'s main pytest run.
+# test_wheels.py runs once, in `make test`'s main pytest run (after this: its smoke
+# set borrows these venvs' numpy for read_columns).
 TEST_PYTHONS ?= 3.10 3.13
 .PHONY: test-pythons
 test-pythons: system  ## Run the pytest suite on CPython 3.10 and 3.13 too (TEST_PYTHONS=...)
@@ -96,7 +97,7 @@ wheels: system $(PY)  ## Build manylinux wheels for each CPython 3.10-3.13 found
 lint: $(PY)  ## gofmt, go vet and ruff
 	@test -z "$$(gofmt -l gopcapy)" || (gofmt -l gopcapy; exit 1)
 	go vet ./gopcapy/...
-	$(PY) -m ruff check python examples build.py setup.py
+	$(PY) -m ruff check python examples build.py setup.py tools
 
 .PHONY: clean
 clean:  ## Remove build outputs, virtualenvs and samples

@@ -69,9 +69,17 @@ def check_go() -> None:
         )
 
 
+def failure_hint(output: str) -> str:
+    """What to install, for the build failures a source install meets most."""
+    if "pcap.h" in output:
+        return ": the libpcap headers are missing (apt install libpcap-dev, dnf install libpcap-devel)"
+    if "C compiler" in output:
+        return ": no C compiler (apt install gcc, dnf install gcc)"
+    return ""
+
+
 def build(force: bool = False, out: Path = OUT) -> Path:
     """Build (if needed) into `out` and return the path of the extension module."""
-    check_go()
     # One build at a time: concurrent builds (parallel test runs, pip) share WORK.
     (ROOT / "build").mkdir(exist_ok=True)
     with open(ROOT / "build" / ".lock", "w") as lock:
@@ -88,6 +96,7 @@ def _build_locked(force: bool, out: Path) -> Path:
     if not force and target.exists() and stamp.exists() and stamp.read_text() == digest:
         print(f"build.py: {target} is up to date")
         return target
+    check_go()
     try:
         import pybindgen  # noqa: F401  (gopy runs its build with this interpreter)
     except ImportError:
@@ -102,7 +111,7 @@ def _build_locked(force: bool, out: Path) -> Path:
     built = WORK / ("_gopcapy" + EXT_SUFFIX)
     if proc.returncode != 0 or not built.exists():
         sys.stderr.write(proc.stdout + proc.stderr)
-        sys.exit("build.py: gopy build failed")
+        sys.exit("build.py: gopy build failed" + failure_hint(proc.stdout + proc.stderr))
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.iterdir():  # only extensions, their stamps and __init__.py belong here
         keep = stale.name == "__init__.py" or (

@@ -5,7 +5,8 @@ usage: python bench/dask_bench.py [--files N] [--mb-per-file MB] [--chunk-mb MB]
 
 The question: bytes and packets per (src, dst, proto, sport, dport) over N
 generated captures (default 4 of 256 MiB: 1 GiB, made by
-python/tests/capgen.py and cached in bench/out/dask/), answered three ways:
+python/tests/capgen.py and cached in bench/out/dask/, never committed),
+answered three ways:
 
   loop       one process: pcapy.read_dataframe on each file in turn, a
              groupby per file, the partial tables summed
@@ -98,6 +99,23 @@ def timed(fn, *args):
     return time.perf_counter() - t, result
 
 
+def cpu_of(client) -> list[float]:
+    """CPU seconds used so far by each process doing the work: the
+    workers of a cluster, or this process (client None). On a shared
+    machine wall time depends on the neighbours; CPU time much less."""
+    if client is None:
+        return [time.process_time()]
+    return list(client.run(time.process_time).values())
+
+
+def with_cpu(client, fn, *args):
+    """Run fn; return its wall seconds, the CPU seconds of each process
+    doing the work, and its result."""
+    before = cpu_of(client)
+    secs, result = timed(fn, *args)
+    return secs, [b - a for a, b in zip(before, cpu_of(client))], result
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", type=int, default=4)
@@ -116,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     paths = captures(args.out, args.files, args.mb_per_file)
     total = sum(p.stat().st_size for p in paths)
-    print(f"{len(paths)} captures, {total / 2**30:.2f} GiB ({time.perf_counter() - t0:.0f} s to make or find)")
+    print(f"{len(paths)} captures, {total / 1e9:.2f} GB ({time.perf_counter() - t0:.0f} s to make or find)")
     for p in paths:  # into the page cache: every run reads from memory alike
         with open(p, "rb") as f:
             while f.read(64 << 20):
@@ -134,22 +152,29 @@ def main(argv: list[str] | None = None) -> int:
         on_cluster(client, [tiny], 100_000)
     loop([tiny])
     times: dict[str, list[float]] = {"loop": [], "1 worker": [], "2 workers": []}
+    cpus: dict[str, list[list[float]]] = {name: [] for name in times}
     results = {}
     try:
         for run in range(args.runs):
-            for name, fn, fargs in (("loop", loop, (paths,)), ("1 worker", on_cluster, (one, paths, chunk)),
-                                    ("2 workers", on_cluster, (two, paths, chunk))):
-                secs, table = timed(fn, *fargs)
+            for name, client, fn, fargs in (("loop", None, loop, (paths,)),
+                                            ("1 worker", one, on_cluster, (one, paths, chunk)),
+                                            ("2 workers", two, on_cluster, (two, paths, chunk))):
+                secs, cpu, table = with_cpu(client, fn, *fargs)
                 times[name].append(secs)
+                cpus[name].append(cpu)
                 results[name] = canonical(table)
-                print(f"run {run + 1}: {name:<9} {secs:6.2f} s", flush=True)
+                print(f"run {run + 1}: {name:<9} {secs:6.2f} s wall, CPU s per process "
+                      + " ".join(f"{c:.2f}" for c in cpu), flush=True)
         same = results["loop"] == results["1 worker"] == results["2 workers"]
         # Partition cost: one file, few large partitions vs many small ones.
         few, many = max(1, paths[0].stat().st_size // chunk), args.partitions
         big, small = paths[0].stat().st_size // few + 1, paths[0].stat().st_size // many + 1
-        t_few = statistics.median(timed(on_cluster, one, paths[:1], big)[0] for _ in range(args.runs))
-        t_many = statistics.median(timed(on_cluster, one, paths[:1], small)[0] for _ in range(args.runs))
+        runs_few = [with_cpu(one, on_cluster, one, paths[:1], big)[:2] for _ in range(args.runs)]
+        runs_many = [with_cpu(one, on_cluster, one, paths[:1], small)[:2] for _ in range(args.runs)]
+        t_few, t_many = (statistics.median(r[0] for r in runs) for runs in (runs_few, runs_many))
+        c_few, c_many = (statistics.median(r[1][0] for r in runs) for runs in (runs_few, runs_many))
         per_partition = (t_many - t_few) / (many - few)
+        cpu_per_partition = (c_many - c_few) / (many - few)
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -159,24 +184,35 @@ def main(argv: list[str] | None = None) -> int:
                 cluster.close()
 
     med = {name: statistics.median(v) for name, v in times.items()}
+    # CPU: median over runs of the total, and of the busiest process (what
+    # the wall time would be on otherwise idle cores).
+    cpu_total = {name: statistics.median(sum(c) for c in v) for name, v in cpus.items()}
+    cpu_busiest = {name: statistics.median(max(c) for c in v) for name, v in cpus.items()}
     packets = sum(n for n, _ in results["loop"].values())
     lines = [
         "# Dask scaling: 5-tuple byte table",
         "",
-        f"{len(paths)} captures, {total / 2**30:.2f} GiB, {packets:,} packets (IP); "
+        f"{len(paths)} captures, {total / 1e9:.2f} GB, {packets:,} packets (IP); "
         f"partitions of {args.chunk_mb} MiB; median of {args.runs} interleaved runs; "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         "",
-        "| how | seconds | MB/s | vs loop |",
-        "|---|---:|---:|---:|",
+        "| how | wall s | MB/s | vs loop | CPU s, all processes | CPU s, busiest process |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name in times:
-        lines.append(f"| {name} | {med[name]:.2f} | {total / 1e6 / med[name]:,.0f} | {med['loop'] / med[name]:.2f}x |")
+        lines.append(f"| {name} | {med[name]:.2f} | {total / 1e6 / med[name]:,.0f} | "
+                     f"{med['loop'] / med[name]:.2f}x | {cpu_total[name]:.2f} | {cpu_busiest[name]:.2f} |")
+    load = os.getloadavg()[0]
     lines += [
         "",
-        f"Scaling from 1 to 2 workers: {med['1 worker'] / med['2 workers']:.2f}x.",
-        f"Cost of a partition: {per_partition * 1000:.1f} ms ({few} partitions of one file: {t_few:.2f} s, "
-        f"{many}: {t_many:.2f} s, on 1 worker).",
+        f"Scaling from 1 to 2 workers: {med['1 worker'] / med['2 workers']:.2f}x in wall time; "
+        f"{cpu_busiest['1 worker'] / cpu_busiest['2 workers']:.2f}x by the busiest worker's CPU time "
+        "(the wall-time scaling on two otherwise idle cores).",
+        f"Load average at the end: {load:.1f} on {os.cpu_count()} cores"
+        + (" (a shared machine: the wall times are noisy)." if load > 1.5 else "."),
+        f"Cost of a partition: {per_partition * 1000:.1f} ms wall, {cpu_per_partition * 1000:.1f} ms of the "
+        f"worker's CPU ({few} partitions of one file: {t_few:.2f} s, {c_few:.2f} s CPU; "
+        f"{many}: {t_many:.2f} s, {c_many:.2f} s CPU; on 1 worker).",
         f"Tables identical: {'yes' if same else 'NO'}.",
         "",
         "Command: `python bench/dask_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]) + "`",

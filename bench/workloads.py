@@ -223,6 +223,38 @@ def w_raw_next_batch_1024_slice(r) -> dict:
     return {"packets": n}
 
 
+def w_filtered_profile(path: str) -> dict:
+    """loop_filtered(-1, cb, admit_mask=0): every packet classified and counted,
+    none handed to Python (profiling)."""
+    return filtered(path, 0)
+
+
+def w_filtered_heads(path: str) -> dict:
+    """loop_filtered(-1, cb, 1 << FLOW_HEAD, b'', 3): the first 3 packets of
+    each flow reach the callback, the rest is dropped before Python."""
+    return filtered(path, 1 << 1, b"", 3)
+
+
+def filtered(path: str, *options) -> dict:
+    r = pcapy.open_offline(path)
+    callback, results = counter()
+    counts = r.loop_filtered(-1, lambda hdr, data, cls: callback(hdr, data), *options)
+    r.close()
+    out = results()
+    out.update(packets=counts[0] + counts[1], counts=list(counts))
+    return out
+
+
+def w_to_buffer(path: str) -> dict:
+    """loop_to_buffer(-1, 64 MB bytearray, flow heads and set matches, cutoff 3)."""
+    r = pcapy.open_offline(path)
+    buf = bytearray(64 << 20)
+    counts = r.loop_to_buffer(-1, buf, 1 << 1 | 1 << 2, b"", 3)
+    r.close()
+    return {"packets": sum(counts[4:]), "counts": list(counts),
+            "crc": zlib.crc32(memoryview(buf)[:counts[3]])}
+
+
 WORKLOADS = {
     "next": w_next,
     "loop": w_loop,
@@ -233,6 +265,9 @@ WORKLOADS = {
     "raw_next": w_raw_next,
     "raw_loop": w_raw_loop,
     "raw_next_batch_1024_slice": w_raw_next_batch_1024_slice,
+    "filtered_profile": w_filtered_profile,
+    "filtered_heads": w_filtered_heads,
+    "to_buffer": w_to_buffer,
 }
 
 OPEN = pcapy.open_offline  # --floor replaces it

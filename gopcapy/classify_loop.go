@@ -53,3 +53,13 @@ func (r *Reader) Unread(b *Batch, from, to int) error {
 	}
 	return nil
 }
+
+// PutBackError makes err, a read error ReadBatch returned, the reader's
+// again: the next read returns it, after any packets handed back with
+// Unread. A caller that read past the error and stopped early (an
+// exception in a callback) so reports it where it belongs.
+func (r *Reader) PutBackError(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.readErr, r.eof, r.ended = err, false, false
+}

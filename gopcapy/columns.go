@@ -272,18 +272,17 @@ type Columns struct {
 
 	rows int
 	skip uint32 // bit i: ColumnNames[i] is not kept
-	err  error  // a *RangeError: a row's timestamp does not fit TS
+	err  error  // a *RangeError: the first row whose timestamp does not fit TS (int64 ns)
 }
-
-// Err reports the first row whose timestamp does not fit in TS (int64
-// nanoseconds: 1677-09-21 to 2262-04-11), nil when every row's does.
-func (c *Columns) Err() error { return c.err }
 
 // tsNs is sec and nsec (in [0, 1e9)) as nanoseconds since the epoch; ok is
 // false when that does not fit in an int64.
 func tsNs(sec, nsec int64) (ns int64, ok bool) {
-	const maxSec = math.MaxInt64 / 1_000_000_000
-	if sec > maxSec || sec < -maxSec || sec == maxSec && nsec > math.MaxInt64%1_000_000_000 {
+	const maxSec, maxNsec = math.MaxInt64 / 1_000_000_000, math.MaxInt64 % 1_000_000_000
+	switch {
+	case sec > maxSec || sec < -maxSec-1,
+		sec == maxSec && nsec > maxNsec,
+		sec == -maxSec-1 && nsec < 1_000_000_000-maxNsec-1: // MinInt64 is -(maxSec+1) s + that
 		return 0, false
 	}
 	return sec*1_000_000_000 + nsec, true
@@ -487,7 +486,8 @@ const columnsBatch = 2048
 // appends them to c, timestamps in r's precision. It returns how many it
 // appended and why it stopped: nil when count was reached, io.EOF at the end
 // of a file, ErrTimeout when a live capture had nothing within wait, or a
-// read error (after the packets read before it were appended). A live
+// read error (after the packets read before it were appended), or a
+// *RangeError when a timestamp does not fit c.TS (int64 nanoseconds). A live
 // capture returns after its first batch.
 func (r *Reader) ReadColumns(c *Columns, count int, wait time.Duration) (int, error) {
 	linkType, err := r.LinkType()
@@ -566,7 +566,8 @@ type ColumnOptions struct {
 // ReadFileColumns reads a capture file into columns with nanosecond
 // timestamps. When the file is damaged midway it returns the packets before
 // the damage with a *ReadError; any other error (the file cannot be opened,
-// the filter does not compile, ctx is done) comes with nil columns.
+// the filter does not compile, ctx is done, a timestamp does not fit TS: a
+// *RangeError) comes with nil columns.
 //
 // libpcap opens the file and checks its header. Classic pcap files are then
 // read by readPcap, in Go, about three times faster than through libpcap

@@ -45,6 +45,9 @@ const (
 	// maxBlock bounds a pcapng block's length for Boundary: a packet of
 	// maxSnaplen bytes with room for options.
 	maxBlock = 512 << 10
+	// maxReadBlock bounds the pcapng blocks a range reader reads (skipped
+	// or not): a damaged length must not make it allocate gigabytes.
+	maxReadBlock = 64 << 20
 	// windowSize is how much of the file a rangeReader reads at once for
 	// records; probeSize for Boundary's walks, which read only headers.
 	windowSize = 4 << 20
@@ -493,6 +496,9 @@ func (r *rangeReader) read(ctx context.Context, c *Columns, prog *BPFProgram, fr
 			if err := ctx.Err(); err != nil {
 				return pos, err
 			}
+		}
+		if n == 1024 && pos > from { // room for the rest at the size seen so far: no regrowing
+			c.grow(int(float64(to-pos)/float64(pos-from)*float64(c.Rows())*1.05)+64, 0)
 		}
 		var size int64
 		var err error

@@ -64,6 +64,9 @@ func (r *rangeReader) ngLayout() error {
 			return pcapErr(r.path + ": a second pcapng section before any packet: read the file whole")
 		}
 		if typ == ngIDB {
+			if size > maxBlock {
+				return pcapErr(fmt.Sprintf("%s: pcapng interface block at byte %d is too long (%d bytes)", r.path, pos, size))
+			}
 			b, err := r.probe.at(pos, int(size))
 			if err != nil {
 				return r.headerErr(err, "pcapng interface block cut short")
@@ -122,7 +125,11 @@ func (r *rangeReader) ngInterface(b []byte) (ngInterface, error) {
 		case code == 14 && n >= 8: // if_tsoffset
 			iface.offset = int64(r.order.Uint64(v))
 		}
-		opts = opts[4+(n+3)&^3:]
+		next := 4 + (n+3)&^3
+		if next > len(opts) { // the last option's padding is missing
+			break
+		}
+		opts = opts[next:]
 	}
 	return iface, nil
 }
@@ -166,7 +173,7 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 		return 0, r.damage(err, pos, "truncated pcapng block header")
 	}
 	typ, size := r.order.Uint32(h), int64(r.order.Uint32(h[4:]))
-	if size < 12 || size%4 != 0 {
+	if size < 12 || size%4 != 0 || size > maxReadBlock {
 		return 0, fmt.Errorf("pcapng block at byte %d has a bad length %d", pos, size)
 	}
 	b, err := r.w.at(pos, int(size))

@@ -381,3 +381,14 @@ func TestRangeTimes(t *testing.T) {
 		f.Close()
 	}
 }
+
+// FuzzReadRange: any bytes, any range: rows or an error, never a panic.
+func FuzzReadRange(f *testing.F) {
+	f.Add(pcapBytes(binary.LittleEndian, false, 65535, 1, mixed(3)), uint16(30), uint16(200))
+	f.Add(ngBytes(binary.BigEndian, 9, 0, mixed(3)), uint16(0), uint16(150))
+	f.Fuzz(func(t *testing.T, data []byte, start, end uint16) {
+		src := &PiecesSource{Head: data}
+		_, _ = ReadRangeColumns(context.Background(), src, int64(len(data)), "fuzz", int64(start), int64(end), ColumnOptions{})
+		_, _, _, _ = RangeTimes(src, int64(len(data)), "fuzz", int64(start), int64(end))
+	})
+}

@@ -851,3 +851,30 @@ func BenchmarkReadFileColumns(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100000, "ns/pkt")
 	})
 }
+
+func TestTimestampsBeyondInt64NanosecondsAreReportedNotWrapped(t *testing.T) {
+	for _, tc := range []struct {
+		sec, nsec int64
+		ok        bool
+	}{
+		{0, 0, true},
+		{9223372036, 854775807, true}, // 2262-04-11T23:47:16.854775807Z, the last
+		{9223372036, 854775808, false},
+		{9223372037, 0, false},
+		{-9223372036, 0, true},
+		{-9223372037, 145224192, true}, // math.MinInt64 ns
+		{-9223372037, 145224191, false},
+		{-9223372038, 999999999, false},
+	} {
+		ns, ok := tsNs(tc.sec, tc.nsec)
+		if ok != tc.ok || ok && ns != tc.sec*1_000_000_000+tc.nsec {
+			t.Errorf("tsNs(%d, %d) = %d, %v; want ok %v", tc.sec, tc.nsec, ns, ok, tc.ok)
+		}
+	}
+	var c Columns
+	c.appendNs(Pkthdr{Sec: 1 << 40}, 0, 1, nil)
+	var re *RangeError
+	if !errors.As(c.err, &re) || !strings.Contains(re.Msg, "ts column") {
+		t.Errorf("a row beyond 2262: err = %v, want a *RangeError", c.err)
+	}
+}

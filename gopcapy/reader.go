@@ -60,6 +60,7 @@ type Reader struct {
 	ended    bool           // io.EOF or a read error was returned: nothing more comes
 	offline  bool           // a capture file: gets fileBuf once it has read fileBufferSize
 	fileBuf  unsafe.Pointer // the file's stdio buffer (nil: stdio's own), freed at Close
+	forward  bool           // the read in progress records no file offsets (ReadBatchForward)
 
 	batch Batch // the last batch read; packets before pos were handed out
 	pos   int
@@ -146,10 +147,23 @@ const MaxBatch = 1 << 16
 // returns io.EOF, on every later call too. A read error is returned after the
 // packets read before it were delivered.
 func (r *Reader) ReadBatch(b *Batch, maxN int, wait time.Duration) (int, error) {
+	return r.readBatch(b, maxN, wait, false)
+}
+
+// ReadBatchForward is ReadBatch for a consumer that never steps back: it
+// does not record each packet's file offset (an ftello per packet), so a
+// SetFilter after it filters the packets held instead of re-reading them.
+func (r *Reader) ReadBatchForward(b *Batch, maxN int, wait time.Duration) (int, error) {
+	return r.readBatch(b, maxN, wait, true)
+}
+
+func (r *Reader) readBatch(b *Batch, maxN int, wait time.Duration, forward bool) (int, error) {
 	if err := r.lock(); err != nil {
 		return 0, err
 	}
 	defer r.mu.Unlock()
+	r.forward = forward
+	defer func() { r.forward = false }()
 	maxN = min(max(maxN, 1), MaxBatch) // the buffer holds maxN records
 	if r.pos < r.batch.n {             // packets left over (Next, or a refilter)
 		end := r.batch.n
@@ -183,7 +197,7 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 			b.buf = make([]byte, max(need, 1<<20))
 		}
 		var ends []int64
-		if !r.live {
+		if !r.live && !r.forward {
 			if cap(b.ends) < maxN {
 				b.ends = make([]int64, maxN)
 			}
@@ -196,6 +210,9 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 		}
 		if n > 0 {
 			r.readEnd = b.offsetBefore(n)
+			if r.forward && pendingCaplen(r.pend) == 0 && !r.live {
+				r.readEnd = tell(r.p) // after the last packet, all handed out
+			}
 			r.bigFileBuffer()
 		}
 		switch status {

@@ -82,6 +82,7 @@ func ColumnsReadRangeMemory(name string, size, headAddr, headLen, partOff, partA
 // reader looks at (to find the first record): what Python fetches along
 // with a range of a remote file.
 func ColumnsRangeLookback() (n int, err error) {
+	defer guard(&err)
 	return int(gopcapy.RangeLookback()), nil
 }
 

@@ -43,11 +43,30 @@ const (
 
 // filterRun is a running loop_filtered or loop_to_buffer of one reader.
 type filterRun struct {
-	c         *gopcapy.Classifier
-	batch     gopcapy.Batch // the last batch read, in Go memory
-	processed int           // its packets that were classified
-	err       error         // a read error FilterToBuffer met after packets, for its next call
+	c     *gopcapy.Classifier
+	batch gopcapy.Batch // FilterToBuffer's last batch, in Go memory
+	// FilterRead's last read: sub-batches in consecutive parts of mem, and
+	// how many packets of each were classified.
+	mem     []byte
+	subs    []subBatch
+	skipped int   // packets before subs, all dropped before any was admitted
+	err     error // a read error met after packets, for the next call (or the reader, at the end)
 }
+
+// subBatch is a few packets read at once, so that classifying them finds
+// their bytes still in the CPU cache where the read put them.
+type subBatch struct {
+	b         gopcapy.Batch
+	processed int
+}
+
+const (
+	subBatchPackets = 64
+	filterMemBytes  = 8 << 20 // a read's sub-batches, back to back (from its first admitted packet on)
+	// the room a read of n packets wants in its buffer (gopcapy's rule for
+	// packets up to 64 KiB; a bigger one gets a buffer of its own)
+	subBatchSlack = 2 * 65536
+)
 
 var runs sync.Map // reader handle -> *filterRun
 
@@ -83,6 +102,9 @@ func FilterStart(h, unconsumed, admitMask, setAddr, setLen, flowCutoff int, dpiP
 	if err != nil {
 		return 0, errors.New("ValueError: " + err.Error())
 	}
+	if _, running := runs.Load(h); running {
+		return 0, errors.New("PcapError: loop_filtered or loop_to_buffer is already running on this reader")
+	}
 	if unconsumed > 0 {
 		rd.mu.Lock()
 		n := rd.batch.Len()
@@ -92,7 +114,9 @@ func FilterStart(h, unconsumed, admitMask, setAddr, setLen, flowCutoff int, dpiP
 			return 0, kinded(err)
 		}
 	}
-	runs.Store(h, &filterRun{c: c})
+	if _, running := runs.LoadOrStore(h, &filterRun{c: c}); running {
+		return 0, errors.New("PcapError: loop_filtered or loop_to_buffer is already running on this reader")
+	}
 	return 0, nil
 }
 
@@ -114,10 +138,20 @@ func portList(s string) ([]uint16, error) {
 	return ports, nil
 }
 
-// FilterEnd ends reader h's filtered loop (frees its flow table).
+// FilterEnd ends reader h's filtered loop (frees its flow table); a read
+// error the loop met but did not report goes back to the reader, for its
+// next read after the packets handed back.
 func FilterEnd(h int) (rc int, err error) {
 	defer guard(&err)
-	runs.Delete(h)
+	v, ok := runs.LoadAndDelete(h)
+	if !ok {
+		return 0, nil
+	}
+	if run := v.(*filterRun); run.err != nil {
+		if rd, err := getReader(h); err == nil {
+			rd.r.PutBackError(run.err)
+		}
+	}
 	return 0, nil
 }
 
@@ -150,57 +184,121 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 	if maxN <= 0 || addr == 0 || dataEnd <= dataStart {
 		return 0, errors.New("InternalError: buffer too small")
 	}
-	got, err := readFor(rd, run, maxN, waitMs)
-	if got <= 0 || err != nil {
-		return got, err
+	if run.err != nil { // met after the packets of the last call
+		err, run.err = run.err, nil
+		return 0, kinded(err)
+	}
+	if run.mem == nil {
+		run.mem = make([]byte, filterMemBytes)
 	}
 	mem := pyMemory(addr, size)
-	classes := mem[dataEnd : dataEnd+maxN]
-	ids := mem[dataEnd+maxN : dataEnd+2*maxN]
-	positions := mem[dataEnd+2*maxN : dataEnd+6*maxN]
-	off, a := dataStart, 0
-	b := &run.batch
-	for n = 0; n < got; n++ {
-		hdr, data := b.Packet(n)
-		if off+len(data) > dataEnd { // no room if it were admitted: the rest waits
+	out := filterOut{mem: mem, classes: mem[dataEnd : dataEnd+maxN], ids: mem[dataEnd+maxN : dataEnd+2*maxN],
+		positions: mem[dataEnd+2*maxN : dataEnd+6*maxN], off: dataStart, end: dataEnd}
+	run.subs, run.skipped = run.subs[:0], 0
+	for used := 0; n < maxN; {
+		want := min(subBatchPackets, maxN-n)
+		if n > 0 && len(run.mem)-used < want*gopcapy.RecordSize+subBatchSlack {
 			break
 		}
-		idx := run.c.Classify(data)
-		classes[n] = byte(idx)
-		if !run.c.Admits(idx) {
+		if len(run.subs) == cap(run.subs) {
+			run.subs = append(run.subs, subBatch{})
+		} else {
+			run.subs = run.subs[:len(run.subs)+1]
+		}
+		sb := &run.subs[len(run.subs)-1]
+		sb.b.SetBuffer(run.mem[used:])
+		sb.processed = 0
+		got, err := rd.r.ReadBatchForward(&sb.b, want, time.Duration(waitMs)*time.Millisecond)
+		if got == 0 {
+			run.subs = run.subs[:len(run.subs)-1]
+		}
+		switch {
+		case err == gopcapy.ErrTimeout && n == 0:
+			return -1, nil
+		case err == io.EOF && n == 0:
+			return 0, nil
+		case err != nil && n == 0:
+			return 0, kinded(err)
+		case err == io.EOF || err == gopcapy.ErrTimeout:
+			return n, out.finish(n, maxN)
+		case err != nil:
+			run.err = err
+			return n, out.finish(n, maxN)
+		}
+		sb.processed = out.classify(run.c, &sb.b, got, n)
+		n += sb.processed
+		if sb.processed < got { // no room for what might be admitted: the rest waits
+			if err := rd.r.Unread(&sb.b, sb.processed, got); err != nil {
+				return 0, kinded(err)
+			}
+			if n == 0 {
+				_, data := sb.b.Packet(0)
+				return -max(2, len(data)+1), nil
+			}
+			break
+		}
+		switch {
+		case out.admitted == 0: // nothing a callback could stop at yet: never handed back
+			run.skipped += sb.processed
+			run.subs = run.subs[:len(run.subs)-1]
+		case sb.b.InBuffer(run.mem[used:]):
+			used += len(sb.b.Bytes())
+		}
+		waitMs = 0 // more only if ready at once
+		if rd.r.Live() {
+			break
+		}
+	}
+	return n, out.finish(n, maxN)
+}
+
+// filterOut is where FilterRead puts a read's admitted packets and classes.
+type filterOut struct {
+	mem, classes, ids, positions []byte
+	off, end, admitted           int
+}
+
+// classify classifies the got packets of b, the first numbered base among
+// the read's packets, and copies the admitted ones out; it returns how many
+// it classified (fewer when an admitted packet might not fit).
+func (o *filterOut) classify(c *gopcapy.Classifier, b *gopcapy.Batch, got, base int) int {
+	for i := 0; i < got; i++ {
+		hdr, data := b.Packet(i)
+		if o.off+len(data) > o.end {
+			return i
+		}
+		idx := c.Classify(data)
+		o.classes[base+i] = byte(idx)
+		if !c.Admits(idx) {
 			continue
 		}
-		putPacket(mem[a*gopcapy.RecordSize:], hdr, off)
-		copy(mem[off:], data)
-		ids[a] = byte(run.c.ClassID(idx))
-		binary.NativeEndian.PutUint32(positions[4*a:], uint32(n))
-		off += len(data)
-		a++
+		putPacket(o.mem[o.admitted*gopcapy.RecordSize:], hdr, o.off)
+		copy(o.mem[o.off:], data)
+		o.ids[o.admitted] = byte(c.ClassID(idx))
+		binary.NativeEndian.PutUint32(o.positions[4*o.admitted:], uint32(base+i))
+		o.off += len(data)
+		o.admitted++
 	}
-	run.processed = n
-	if n < got {
-		if err := rd.r.Unread(b, n, got); err != nil {
-			return 0, kinded(err)
-		}
-		if n == 0 {
-			_, data := b.Packet(0)
-			return -max(2, len(data)+1), nil
-		}
-	}
-	fmtStart := dataEnd + 6*maxN
-	fmtEnd := putDataFormat(mem[fmtStart:size-filterTail], mem, dataStart, a) + fmtStart
-	tail := mem[size-filterTail:]
-	for i, v := range []int{a, fmtStart, fmtEnd, dataEnd, dataEnd + maxN, dataEnd + 2*maxN, n, 0} {
+	return got
+}
+
+// finish writes the format and the tail of a read of n packets.
+func (o *filterOut) finish(n, maxN int) error {
+	size := len(o.mem)
+	dataStart := maxN * gopcapy.RecordSize
+	fmtStart := o.end + 6*maxN
+	fmtEnd := putDataFormat(o.mem[fmtStart:size-filterTail], o.mem, dataStart, o.admitted) + fmtStart
+	tail := o.mem[size-filterTail:]
+	for i, v := range [8]int{o.admitted, fmtStart, fmtEnd, o.end, o.end + maxN, o.end + 2*maxN, n, 0} {
 		binary.NativeEndian.PutUint64(tail[8*i:], uint64(v))
 	}
-	return n, nil
+	return nil
 }
 
 // readFor reads up to maxN packets into run's batch: their count, 0 at the
 // end of a file, -1 when a live wait expired.
 func readFor(rd *reader, run *filterRun, maxN, waitMs int) (int, error) {
-	run.processed = 0
-	got, err := rd.r.ReadBatch(&run.batch, maxN, time.Duration(waitMs)*time.Millisecond)
+	got, err := rd.r.ReadBatchForward(&run.batch, maxN, time.Duration(waitMs)*time.Millisecond)
 	switch {
 	case err == gopcapy.ErrTimeout:
 		return -1, nil
@@ -208,7 +306,7 @@ func readFor(rd *reader, run *filterRun, maxN, waitMs int) (int, error) {
 		if err == io.EOF {
 			return 0, nil
 		}
-		return 0, kinded(err)
+		return 0, err
 	}
 	return got, nil
 }
@@ -251,9 +349,20 @@ func FilterUnread(h, from int) (rc int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	err = rd.r.Unread(&run.batch, from, run.processed)
-	run.processed = min(run.processed, from)
-	return 0, kinded(err)
+	base := run.skipped
+	for _, sb := range run.subs {
+		base += sb.processed
+	}
+	// Last sub-batch first: each Unread puts its packets before those held.
+	for i := len(run.subs) - 1; i >= 0 && base > from; i-- {
+		sb := &run.subs[i]
+		base -= sb.processed
+		if err := rd.r.Unread(&sb.b, max(from-base, 0), sb.processed); err != nil {
+			return 0, kinded(err)
+		}
+		sb.processed = max(from-base, 0)
+	}
+	return 0, nil
 }
 
 // FilterToBuffer reads up to cnt packets of reader h (cnt <= 0: no limit),
@@ -288,16 +397,16 @@ func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error
 	}
 	if run.err != nil { // met after the packets of the last call
 		err, run.err = run.err, nil
-		return 0, err
+		return 0, kinded(err)
 	}
 	for n < limit {
-		got, err := readFor(rd, run, min(limit-n, 4096), waitMs)
+		got, err := readFor(rd, run, min(limit-n, subBatchPackets), waitMs)
 		switch {
 		case err != nil && n > 0:
 			run.err = err
 			return n, nil
 		case err != nil:
-			return 0, err
+			return 0, kinded(err)
 		case got == 0 || got == -1 && n > 0: // the end (again on the next call) or nothing ready
 			return n, nil
 		case got == -1:

@@ -31,23 +31,23 @@ func getFlows(h int) (*flowJob, error) {
 }
 
 // FlowsNew makes an empty flow table; timeouts in nanoseconds (<= 0: none).
-func FlowsNew(idleNs, activeNs int, bidirectional bool) (h int, err error) {
+func FlowsNew(idleNs, activeNs int, bidirectional bool) (table int, err error) {
 	defer guard(&err)
 	t := gopcapy.NewFlowTable(gopcapy.FlowOptions{
 		IdleTimeout: int64(idleNs), ActiveTimeout: int64(activeNs), Bidirectional: bidirectional})
 	return flowJobs.add(&flowJob{t: t}), nil
 }
 
-// FlowsFromStream counts up to n packets of stream s into flow table h and
+// FlowsFromStream counts up to n packets of stream s into the flow table and
 // returns how many were read, -1 when the stream has ended. A damaged file's
 // message is kept for FlowsDamage; reading goes on with the next file.
-func FlowsFromStream(h, s, n int) (k int, err error) {
+func FlowsFromStream(table, stream, n int) (k int, err error) {
 	defer guard(&err)
-	j, err := getFlows(h)
+	j, err := getFlows(table)
 	if err != nil {
 		return 0, err
 	}
-	st, err := getStream(s)
+	st, err := getStream(stream)
 	if err != nil {
 		return 0, err
 	}
@@ -67,10 +67,10 @@ func FlowsFromStream(h, s, n int) (k int, err error) {
 }
 
 // FlowsFromColumns counts the rows of a column job (which keeps
-// gopcapy.FlowColumns) into flow table h.
-func FlowsFromColumns(h, job int) (rc int, err error) {
+// gopcapy.FlowColumns) into the flow table.
+func FlowsFromColumns(table, job int) (rc int, err error) {
 	defer guard(&err)
-	j, err := getFlows(h)
+	j, err := getFlows(table)
 	if err != nil {
 		return 0, err
 	}
@@ -94,9 +94,9 @@ func FlowsFromColumns(h, job int) (rc int, err error) {
 }
 
 // FlowsDamage returns the messages of the damaged files read, one per line.
-func FlowsDamage(h int) (s string, err error) {
+func FlowsDamage(table int) (s string, err error) {
 	defer guard(&err)
-	j, err := getFlows(h)
+	j, err := getFlows(table)
 	if err != nil {
 		return "", err
 	}
@@ -106,9 +106,9 @@ func FlowsDamage(h int) (s string, err error) {
 }
 
 // FlowsRows returns the number of flows.
-func FlowsRows(h int) (n int, err error) {
+func FlowsRows(table int) (n int, err error) {
 	defer guard(&err)
-	j, err := getFlows(h)
+	j, err := getFlows(table)
 	if err != nil {
 		return 0, err
 	}
@@ -119,9 +119,9 @@ func FlowsRows(h int) (n int, err error) {
 
 // FlowsAddresses returns the table's addresses, one per line; the "src" and
 // "dst" columns are indexes into it.
-func FlowsAddresses(h int) (s string, err error) {
+func FlowsAddresses(table int) (s string, err error) {
 	defer guard(&err)
-	j, err := getFlows(h)
+	j, err := getFlows(table)
 	if err != nil {
 		return "", err
 	}
@@ -172,11 +172,11 @@ var flowColumns = map[string]flowColumn{
 	"dst2src_tcp_flags":     column(func(f *gopcapy.Flow) uint8 { return f.TCPFlags[1] }),
 }
 
-// FlowsExport writes column name of flow table h into size bytes of Python
+// FlowsExport writes column name of flow table `table` into size bytes of Python
 // memory at addr (a numpy array of the column's type, FlowsRows long).
-func FlowsExport(h int, name string, addr, size int) (rc int, err error) {
+func FlowsExport(table int, name string, addr, size int) (rc int, err error) {
 	defer guard(&err)
-	j, err := getFlows(h)
+	j, err := getFlows(table)
 	if err != nil {
 		return 0, err
 	}
@@ -197,8 +197,8 @@ func FlowsExport(h int, name string, addr, size int) (rc int, err error) {
 }
 
 // FlowsFree forgets a flow table.
-func FlowsFree(h int) (rc int, err error) {
+func FlowsFree(table int) (rc int, err error) {
 	defer guard(&err)
-	flowJobs.remove(h)
+	flowJobs.remove(table)
 	return 0, nil
 }

@@ -34,10 +34,16 @@ var bridge = map[string]any{
 	"ColumnsFromReader": ColumnsFromReader, "ColumnsNew": ColumnsNew,
 	"ColumnsProgress": ColumnsProgress, "ColumnsReadFiles": ColumnsReadFiles,
 	"ColumnsRows": ColumnsRows, "ColumnsWait": ColumnsWait,
+	"ColumnsReadRange": ColumnsReadRange, "ColumnsReadRangeMemory": ColumnsReadRangeMemory,
+	"ColumnsRangeLookback": ColumnsRangeLookback, "ColumnsRangeTimes": ColumnsRangeTimes,
 	"ListDatalinks": ListDatalinks, "SetDatalink": SetDatalink,
 	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType, "Init": Init,
 	"FilterStart": FilterStart, "FilterEnd": FilterEnd, "FilterRead": FilterRead,
 	"FilterUnread": FilterUnread, "FilterToBuffer": FilterToBuffer, "FilterSideSize": FilterSideSize,
+	"StreamOpen": StreamOpen, "StreamColumns": StreamColumns, "StreamClose": StreamClose,
+	"FlowsNew": FlowsNew, "FlowsFromStream": FlowsFromStream, "FlowsFromColumns": FlowsFromColumns,
+	"FlowsDamage": FlowsDamage, "FlowsRows": FlowsRows, "FlowsAddresses": FlowsAddresses,
+	"FlowsExport": FlowsExport, "FlowsFree": FlowsFree,
 }
 
 // exportedFuncs maps each exported function to what its first parameter

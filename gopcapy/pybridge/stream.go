@@ -13,25 +13,29 @@ import (
 	"github.com/gopcapy/gopcapy/gopcapy"
 )
 
-// stream is a Stream with the lock that serialises Python's calls on it.
-type stream struct {
+// openStream is a Stream with the lock that serialises Python's calls on it.
+type openStream struct {
 	mu    sync.Mutex
 	s     *gopcapy.Stream
 	ended bool
 }
 
-var streams registry[*stream]
+var streams registry[*openStream]
+
+// chunkReserve is the most rows StreamColumns allocates before reading: a
+// small file read with a big chunk_rows should not cost a big allocation.
+const chunkReserve = 1 << 16
 
 // StreamOpen starts reading capture files (paths separated by "\n") in
 // order, keeping the packets matching filter ("": all), at most count in
 // all (<= 0: all). Nothing is read before StreamColumns or FlowsFromStream.
-func StreamOpen(paths, filter string, count int) (h int, err error) {
+func StreamOpen(paths, filter string, count int) (id int, err error) {
 	defer guard(&err)
-	return streams.add(&stream{s: gopcapy.NewStream(strings.Split(paths, "\n"), filter, count)}), nil
+	return streams.add(&openStream{s: gopcapy.NewStream(strings.Split(paths, "\n"), filter, count)}), nil
 }
 
-func getStream(h int) (*stream, error) {
-	st, ok := streams.get(h)
+func getStream(id int) (*openStream, error) {
+	st, ok := streams.get(id)
 	if !ok {
 		return nil, errors.New("ValueError: the stream is closed")
 	}
@@ -41,7 +45,7 @@ func getStream(h int) (*stream, error) {
 // read runs one Read of the stream under its lock. It returns the packets
 // read, the message of a damaged file ("" when none) and a fatal error;
 // ended tells that nothing more will come.
-func (st *stream) read(n int, fn gopcapy.PacketFunc) (k int, damage string, ended bool, err error) {
+func (st *openStream) read(n int, fn gopcapy.PacketFunc) (k int, damage string, ended bool, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.ended {
@@ -69,13 +73,13 @@ func (st *stream) read(n int, fn gopcapy.PacketFunc) (k int, damage string, ende
 // (free it with ColumnsFree). Its ColumnsRows is less than n only at the end
 // of the files or after a damaged file, whose message ColumnsDamage returns;
 // 0 rows without damage: the stream is at its end.
-func StreamColumns(h, n int, fields string) (job int, err error) {
+func StreamColumns(stream, n int, fields string) (job int, err error) {
 	defer guard(&err)
 	names, err := fieldList(fields)
 	if err != nil {
 		return 0, err
 	}
-	st, err := getStream(h)
+	st, err := getStream(stream)
 	if err != nil {
 		return 0, err
 	}
@@ -84,7 +88,7 @@ func StreamColumns(h, n int, fields string) (job int, err error) {
 	}
 	c := &gopcapy.Columns{}
 	_ = c.Select(names)
-	c.Reserve(n)
+	c.Reserve(min(n, chunkReserve))
 	k, damage, _, err := st.read(n, c.AppendRow)
 	if err != nil {
 		return 0, err
@@ -97,9 +101,9 @@ func StreamColumns(h, n int, fields string) (job int, err error) {
 }
 
 // StreamClose closes a stream's file and forgets it.
-func StreamClose(h int) (rc int, err error) {
+func StreamClose(stream int) (rc int, err error) {
 	defer guard(&err)
-	if st, ok := streams.remove(h); ok {
+	if st, ok := streams.remove(stream); ok {
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		st.s.Close()

@@ -10,8 +10,8 @@ when a pair is handed out (zip of a map over struct.iter_unpack), so a
 packet's objects are freed before the next one's are made: no pile of live
 objects for the garbage collector to walk, and hot memory reused.
 
-The older route (read_batch, batch_blob, batch_pairs) copies the batch out of
-Go memory as bytes; it serves live captures and batches that did not fit.
+The older route (batch_blob, batch_pairs) copies the batch out of Go memory
+as bytes; it serves batches that did not fit.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ DATA_BYTES = 256 << 10
 # A reader's first buffer is small (thousands of readers may be open, each
 # having read a packet or two: pcapy-ng needs ~8 KiB per reader) and grows to
 # the size above over its next reads: (packets, bytes) per step.
-BUFFER_STEPS = ((4, 8 << 10), (64, 64 << 10), (MAX_BATCH, DATA_BYTES))
+BUFFER_STEPS = ((1, 2 << 10), (64, 64 << 10), (MAX_BATCH, DATA_BYTES))
 
 # Header classes with tuple's constructor (see _pkthdr): Go's values are valid.
 make_header: Callable[[tuple], Pkthdr] = _ReadPkthdr
@@ -148,11 +148,6 @@ def read_ng(handle: int, buf: Buffer, max_n: int, nano: bool, base: int = 0) -> 
     meta, used = _TAIL.unpack_from(view, buf.size - _TAIL.size)
     split = meta + n * _NG_META.size
     return view[split:used].tobytes(), view[meta:split].tobytes(), n
-
-
-def read_batch(handle: int, max_n: int, wait_ms: int) -> int:
-    """Ask Go for up to max_n packets: their count, 0 at EOF, -1 on timeout."""
-    return call(go.pybridge_ReadBatch, handle, max_n, wait_ms)
 
 
 def batch_blob(handle: int) -> bytes:

@@ -41,7 +41,7 @@ _NCLASSES = (3, 6)  # per profile
 _TAIL = struct.Struct("=8Q")  # a, format start, end, classes, ids, positions, n, 0
 _POSITION = struct.Struct("=I")
 
-BATCH = 1024  # packets per Go call
+BATCH = 8192  # packets per Go call
 DATA_BYTES = 256 << 10  # room for the admitted packets' bytes of one batch
 WAIT_SLICE_MS = 100  # longest wait in Go: Ctrl-C, close() and breakloop() act between waits
 
@@ -187,9 +187,9 @@ def loop_filtered(self: Any, *args: Any, **kwargs: Any) -> tuple[int, ...]:
     cnt, cb, *options = parse_c_args("loop_filtered", _LOOP_SPEC, 2, args, kwargs, _DEFAULTS)
     _check_ranges(options[6], options[7], "profile must be 0 (generic) or 1 (security)")
     options[3], options[4] = _ports(options[3]), _ports(options[4])
-    counts = self._filt_counts = _Counts(_NCLASSES[options[7]])
     _start(self, options)
     try:
+        counts = self._filt_counts = _Counts(_NCLASSES[options[7]])
         _run_callbacks(self, cnt, cb, counts)
     finally:
         go.pybridge_FilterEnd(self._h)

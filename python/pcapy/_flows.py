@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 from ._chunks import CHUNK_ROWS, column_jobs, check_args
 from ._columns import Source, _need, _paths
@@ -43,6 +43,9 @@ COLUMNS = KEY + [
     "src2dst_payload_bytes", "dst2src_payload_bytes",
     "tcp_flags", "src2dst_tcp_flags", "dst2src_tcp_flags",
 ]
+# The packet columns flows are made of (gopcapy.FlowColumns).
+FLOW_FIELDS = ("ts", "len", "vlan", "ip_version", "src", "dst", "proto", "sport", "dport", "tcp_flags",
+               "payload_len")
 # Packets per Go call: Ctrl-C is seen between calls.
 _STEP = 1 << 18
 
@@ -110,18 +113,32 @@ def read_flows(
     idle, active = _timeout_ns(idle_timeout, "idle_timeout"), _timeout_ns(active_timeout, "active_timeout")
     if not isinstance(bidirectional, bool):
         raise TypeError(f"bidirectional must be a bool, not {type(bidirectional).__name__}")
+    if isinstance(source, Reader):
+        jobs = column_jobs(source, filter, list(FLOW_FIELDS), count, chunk_rows, on_error)
+        return flows_of_column_jobs(jobs, idle, active, bidirectional)
     table = call(go.pybridge_FlowsNew, idle, active, bidirectional)
     try:
-        if isinstance(source, Reader):
-            flow_fields = ["ts", "len", "vlan", "ip_version", "src", "dst", "proto", "sport", "dport",
-                           "tcp_flags", "payload_len"]
-            for job in column_jobs(source, filter, flow_fields, count, chunk_rows, on_error):
-                try:
-                    call(go.pybridge_FlowsFromColumns, table, job)
-                finally:
-                    call(go.pybridge_ColumnsFree, job)
-        else:
-            _flows_from_files(table, _paths(source), filter, count, on_error)
+        _flows_from_files(table, _paths(source), filter, count, on_error)
+        return _export(np, pd, table)
+    finally:
+        call(go.pybridge_FlowsFree, table)
+
+
+def flows_of_column_jobs(jobs: Iterable[int], idle_ns: int, active_ns: int,
+                         bidirectional: bool) -> "pandas.DataFrame":
+    """read_flows' table of the packets of Go column jobs (each keeping
+    FLOW_FIELDS, in packet order), freeing each job: the way to flows of
+    packets read some other way (a Reader, a byte range of a file for
+    pcapy.dask). Timeouts in nanoseconds, 0 for none."""
+    np = _need("numpy", "read_flows")
+    pd = _need("pandas", "read_flows")
+    table = call(go.pybridge_FlowsNew, idle_ns, active_ns, bidirectional)
+    try:
+        for job in jobs:
+            try:
+                call(go.pybridge_FlowsFromColumns, table, job)
+            finally:
+                call(go.pybridge_ColumnsFree, job)
         return _export(np, pd, table)
     finally:
         call(go.pybridge_FlowsFree, table)
@@ -291,4 +308,4 @@ def _ns(col: Any) -> Any:
     return col.to_numpy(dtype="datetime64[ns]").view("i8") if hasattr(col, "to_numpy") else col
 
 
-__all__ = ["read_flows", "merge_flows", "COLUMNS", "KEY"]
+__all__ = ["read_flows", "merge_flows", "flows_of_column_jobs", "COLUMNS", "KEY", "FLOW_FIELDS"]

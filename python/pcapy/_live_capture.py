@@ -20,8 +20,11 @@ Marker frames use the IEEE local experimental EtherType 0x88B5 and a magic
 payload; every LiveCapture drops all of them (its own and other captures'),
 so they never show in ``packets`` or the file. Where markers cannot be sent
 (a link type other than Ethernet, a device that cannot send), the window is
-activation to drain: at the end the thread reads until it has read as many
-packets as the kernel counted (``stats()``); ``synchronised`` says which.
+activation to drain: at the end the thread reads until a packet stamped after
+the block's end (the kernel stamps packets as they reach the tap, and the ring
+keeps that order) or until two reads begun after the end time out with
+nothing (the kernel hands a partly filled block over after the 10 ms read
+timeout); ``synchronised`` says which.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ _MARKER = struct.Struct("!6s6sH22s16scH")  # dst, src, type, magic, token, kind,
 # Compiled into every capture's filter so markers pass whatever the test's filter is.
 _MARKER_FILTER = f"(ether proto {MARKER_ETHERTYPE:#x} and ether[14:4] = {int.from_bytes(MAGIC[:4], 'big'):#x})"
 _RESEND = 0.25  # seconds before a marker not seen is sent again
+_QUIET_READS = 2  # without markers: the capture is drained after this many empty reads
 _TO_MS = 10  # how long a packet may wait in a kernel block before the thread sees it
 DLT_EN10MB = 1
 PCAP_ERROR_PERM_DENIED = -8
@@ -80,6 +84,11 @@ def _marker(token: bytes, kind: bytes, index: int) -> bytes:
     return frame + bytes(max(0, 60 - len(frame)))
 
 
+def _seconds(hdr: Any) -> float:
+    sec, usec = hdr.getts()
+    return sec + usec / 1e6
+
+
 def _is_marker(data: bytes) -> bool:
     return data[12:14] == b"\x88\xb5" and data[14:14 + len(MAGIC)] == MAGIC
 
@@ -112,7 +121,7 @@ class LiveCapture:
         self._started, self._stop, self._done = threading.Event(), threading.Event(), threading.Event()
         self._ends_expected: set[int] = set()
         self._ends_seen: set[int] = set()
-        self._read_total = 0
+        self._stop_time = 0.0
         self._error: Optional[BaseException] = None
         self._finished = False
 
@@ -147,6 +156,7 @@ class LiveCapture:
             return
         self._finished = True
         try:
+            self._stop_time = time.time()
             self._stop.set()
             markers = self.synchronised == "markers"
             complete = self._until(self._done, self._send_end_markers if markers else None)
@@ -224,15 +234,24 @@ class LiveCapture:
 
     def _read(self) -> None:
         reader = self._reader
+        drain = self.synchronised != "markers"
+        quiet = 0  # read timeouts, with nothing, of reads begun after the stop request
         try:
             while not self._done.is_set():
+                after_stop = self._stop.is_set()
                 hdr, data = reader.next()
-                if hdr is not None:
-                    self._take(hdr, data)
-                elif self._stop.is_set() and self.synchronised != "markers":
-                    received, dropped, _ = reader.stats()
-                    if self._read_total >= received - dropped:
+                if not drain or not after_stop:
+                    if hdr is not None:
+                        self._take(hdr, data)
+                elif hdr is None:
+                    quiet += 1
+                    if quiet >= _QUIET_READS:
                         self._done.set()
+                elif _seconds(hdr) > self._stop_time:
+                    self._done.set()  # a packet from after the block: all before it were read
+                else:
+                    quiet = 0
+                    self._take(hdr, data)
             self.stats = reader.stats()
         except BaseException as err:  # reported by finish()
             self._error = err
@@ -241,7 +260,6 @@ class LiveCapture:
             self._done.set()
 
     def _take(self, hdr: Any, data: bytes) -> None:
-        self._read_total += 1
         if self.synchronised == "markers" and _is_marker(data):
             _, _, _, _, token, kind, index = _MARKER.unpack_from(data)
             if token != self._token:

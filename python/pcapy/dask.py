@@ -166,7 +166,7 @@ def _divisions(np: Any, pd: Any, fs: Any, parts: list[Part]) -> tuple[list[Part]
     """Divisions on ts from each partition's first and last packet times
     (Go reads one record and the last few hundred KiB of each), with each
     part told its bounds; None when they are not in order or a partition
-    has no packets or cannot be read in ranges."""
+    has no packets, cannot be read in ranges or is damaged."""
     times = np.zeros(3, np.int64)
     firsts, lasts = [], []
     for part in parts:
@@ -174,7 +174,10 @@ def _divisions(np: Any, pd: Any, fs: Any, parts: list[Part]) -> tuple[list[Part]
             magic = f.read(4)
         if magic not in _SPLITTABLE and magic != _PCAPNG:
             return parts, None
-        call(go.pybridge_ColumnsRangeTimes, part.path, part.start, part.end, times.ctypes.data)
+        try:
+            call(go.pybridge_ColumnsRangeTimes, part.path, part.start, part.end, times.ctypes.data)
+        except PcapError:  # damage: reading the partition will say so, if it matters
+            return parts, None
         if not times[2]:
             return parts, None
         firsts.append(int(times[0]))

@@ -10,8 +10,8 @@ import hashlib
 import json
 import mmap
 import socket
+import zlib
 
-import pcapy
 
 WATCH = socket.inet_aton("10.99.0.1") + socket.inet_aton("10.99.0.2")
 # Sources of the bulk flows of capgen.classifier_traffic, and noise around them.
@@ -19,24 +19,24 @@ BIG_SET = b"".join(socket.inet_aton(f"10.16.{i // 250 % 240}.{i % 250 + 1}") for
 BIG_SET += b"".join(socket.inet_aton(f"172.16.{i >> 8 & 255}.{i & 255}") for i in range(40000)) + WATCH
 
 # (label, positional arguments after cnt and cb, keywords)
-CONFIGS = [
+CONFIGS = [  # most drop the bulk class: every class is still counted, callbacks stay few
     ("default", (), {}),
     ("mask0", (0,), {}),
     ("heads3", (1 << 1,), {"flow_cutoff": 3}),
-    ("heads1_all", (7, b"", 1), {}),
+    ("heads1", (6, b"", 1), {}),
     ("set", (1 << 2, WATCH), {}),
     ("set_heads_odd", (6, WATCH + b"\0\0\0\0" + b"\x0a\x63", 2), {}),
     ("set_big", (1 << 2 | 1 << 1, BIG_SET, 2), {}),
     ("sec_default", (), {"profile": 1}),
     ("sec_59", (59, WATCH, 3), {"profile": 1}),
-    ("sec_ports", (63,), {"profile": 1, "dpi_ports": [8080, 65616], "tls_ports": (8443, 443),
+    ("sec_ports", (59,), {"profile": 1, "dpi_ports": [8080, 65616], "tls_ports": (8443, 443),
                           "dns_port": 5353, "flow_cutoff": 2, "addr_set": WATCH}),
-    ("sec_noports", (63,), {"profile": 1, "dpi_ports": [], "tls_ports": [], "flow_cutoff": 2}),
-    ("sec_iterables", (63, BIG_SET, 1), {"profile": 1, "dpi_ports": b"\x50", "tls_ports": {443: 1}}),
-    ("l2_18", (7, WATCH, 2), {"l2_offset": 18}),
-    ("l2_0", (7, WATCH, 2), {"l2_offset": 0}),
+    ("sec_noports", (59,), {"profile": 1, "dpi_ports": [], "tls_ports": [], "flow_cutoff": 2}),
+    ("sec_iterables", (59, BIG_SET, 1), {"profile": 1, "dpi_ports": b"\x50", "tls_ports": {443: 1}}),
+    ("l2_18", (6, WATCH, 2), {"l2_offset": 18}),
+    ("l2_0", (6, WATCH, 2), {"l2_offset": 0}),
     ("mask_neg", (-1, WATCH, 1), {}),
-    ("dns_wrapped", (), {"profile": 1, "dns_port": -65483}),
+    ("dns_wrapped", (59,), {"profile": 1, "dns_port": -65483}),
 ]
 # Link types' IPv4 offsets, for the other capture files.
 OFFSETS = {1: 14, 113: 16, 12: 0, 0: 4}
@@ -50,10 +50,11 @@ class Calls:
         self.probe, self.reader, self.raise_at, self.exc = probe, reader, raise_at, exc
         self.calls = []
 
-    def __call__(self, *args):
-        entry = self.probe.norm(args)
+    def __call__(self, hdr, data, cls):
+        # cheap and exact: header fields, a checksum of the bytes, the class
+        entry = [*hdr.getts(), hdr.getcaplen(), hdr.getlen(), len(data), zlib.crc32(data), cls]
         if self.reader is not None:
-            entry.append(self.probe.norm(self.reader.filtered_stats()))
+            entry.append(list(self.reader.filtered_stats()))
         self.calls.append(entry)
         if self.raise_at is not None and len(self.calls) == self.raise_at:
             raise self.exc

@@ -48,6 +48,19 @@ def test_first_and_last_packets_on_loopback(pcap_capture) -> None:
     print(f"{REPS} windows on lo: median start {1000 * enter:.1f} ms, end {1000 * leave:.1f} ms")
 
 
+def test_without_markers_the_window_is_activation_to_drain(pcap_capture) -> None:
+    # The "any" device has Linux cooked headers, not Ethernet: no marker frames.
+    with udp_socket() as rx, udp_socket() as tx:
+        rx.bind(("127.0.0.1", 0))
+        dest = rx.getsockname()
+        for i in range(REPS):
+            with pcap_capture("any", f"udp dst port {dest[1]}") as cap:
+                tx.sendto(b"first!!!", dest)
+                tx.sendto(b"last!!!!", dest)
+            assert cap.synchronised == "activation+drain"
+            assert payloads(cap) == [b"first!!!", b"last!!!!"], f"repetition {i}"
+
+
 @pytest.mark.parametrize("side", ["receiving end", "sending end"])
 def test_first_and_last_packets_across_a_veth_pair(pcap_capture, veth_pair, side: str) -> None:
     a, b = veth_pair.a, veth_pair.b
@@ -79,7 +92,7 @@ class Traffic(threading.Thread):
                 time.sleep(0.001)  # some 10,000 datagrams a second: no queue overflows
 
 
-@pytest.mark.parametrize("where", ["lo", "veth"])
+@pytest.mark.parametrize("where", ["lo", "veth", "any"])  # any: without markers
 def test_the_window_holds_every_packet_sent_inside_it_under_constant_traffic(
         pcap_capture, request, where: str) -> None:
     if where == "veth":
@@ -87,9 +100,9 @@ def test_the_window_holds_every_packet_sent_inside_it_under_constant_traffic(
         pair.neighbours()
         capture_on, sender, dest = pair.a, pair.b, (pair.a.ip, 7001)
     else:
-        capture_on, sender, dest = "lo", None, ("127.0.0.1", 0)
+        capture_on, sender, dest = where, None, ("127.0.0.1", 0)
     with udp_socket(sender) as tx:
-        if where == "lo":
+        if where != "veth":
             rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             rx.bind(dest)
             dest = rx.getsockname()
@@ -111,7 +124,7 @@ def test_the_window_holds_every_packet_sent_inside_it_under_constant_traffic(
         finally:
             traffic.halt.set()
             traffic.join()
-            if where == "lo":
+            if where != "veth":
                 rx.close()
     print(f"{max(1, REPS // 2)} windows on {where} under constant traffic: "
           f"{checked} datagrams sent inside them, all captured")

@@ -161,7 +161,7 @@ def traces(tmp_path_factory) -> tuple[Trace, Trace]:
     (root / "captures").mkdir()
     files = write_captures(root / "captures")
     # loop_filtered's capture: not in `files`, the probe's every-call tour would take long on it
-    capgen.write_pcap(root / "captures" / "classify.pcap", capgen.classifier_traffic(12000))
+    capgen.write_pcap(root / "captures" / "classify.pcap", capgen.classifier_traffic(6000))
     # Nothing on PYTHONPATH may shadow pcapy-ng on the reference side.
     ref_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return (run_probe(ref, files, root / "ref", ref_env),

@@ -134,3 +134,56 @@ def test_breakloop_from_another_thread_ends_a_live_loop_with_its_counts(link: ne
     threading.Timer(0.5, r.breakloop).start()
     assert r.loop_filtered(-1, lambda *a: None, 0) == (0, 4, 4, 0, 0)
     r.close()
+
+
+@pytest.mark.parametrize("stop_at", [1, 63, 64, 65, 300, 1023, 1024, 1025, 1400])
+def test_a_raising_callback_leaves_every_later_packet_for_the_next_read(capture: Path, stop_at: int) -> None:
+    """Go reads ahead in batches of many reads; what the callback did not reach goes back."""
+    everything = packets(capture)
+    with pcapy.open_offline(str(capture)) as r:
+        def cb(hdr, data, cls):
+            nonlocal calls
+            calls += 1
+            if calls == stop_at:
+                raise ValueError("stop")
+
+        calls = 0
+        with pytest.raises(ValueError):
+            r.loop_filtered(-1, cb, 7)
+        assert r.filtered_stats() == (stop_at, 0, stop_at, 0, 0)
+        assert r.next() == everything[stop_at]
+        rest = []
+        r.loop_filtered(-1, lambda h, d, c: rest.append((h, d)))
+        assert rest == everything[stop_at + 1:]
+
+
+def test_a_raise_at_a_rare_class_hands_back_what_followed_it(capture: Path) -> None:
+    """Reads of only dropped packets before it are never kept for handing back."""
+    watched = bytes([10, 99, 0, 1])
+    everything = packets(capture)
+    with pcapy.open_offline(str(capture)) as r:
+        hits = []
+        r.loop_filtered(-1, lambda h, d, c: hits.append((h, d)), 1 << 2, watched)
+    assert len(hits) >= 2
+    second = everything.index(hits[1])
+    with pcapy.open_offline(str(capture)) as r:
+        def cb(hdr, data, cls):
+            if (hdr, data) == hits[1]:
+                raise ValueError("second hit")
+
+        with pytest.raises(ValueError):
+            r.loop_filtered(-1, cb, 1 << 2, watched)
+        assert r.filtered_stats()[:2] == (2, second - 1)
+        assert r.next() == everything[second + 1]
+
+
+def test_a_second_filtered_loop_on_the_same_reader_is_refused(capture: Path) -> None:
+    everything = packets(capture)
+    with pcapy.open_offline(str(capture)) as r:
+        def nested(hdr, data, cls):
+            r.loop_to_buffer(1, bytearray(100))
+
+        with pytest.raises(pcapy.PcapError, match="already running"):
+            r.loop_filtered(-1, nested)
+        assert r.next() == everything[1]  # the outer loop stopped at its first packet
+        assert r.loop_filtered(1, lambda *a: None) == (1, 0, 1, 0, 0)  # and ended cleanly
