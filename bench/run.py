@@ -404,7 +404,7 @@ def command() -> str:
     if "MAKELEVEL" not in os.environ:
         return script
     knobs = [f"{k}={os.environ[k]}" for k in ("BENCH_PACKETS", "BENCH_PAIRS", "BENCH_WORKLOADS",
-                                              "BENCH_MARKDOWN") if k in os.environ]
+                                              "BENCH_NG_CAPTURE", "BENCH_MARKDOWN") if k in os.environ]
     return f"`{shlex.join(['make', 'bench', *knobs])}` (runs {script})"
 
 
