@@ -362,7 +362,8 @@ def report(args, pcap: Path, ng_pcap, workloads, runs, floor_runs, floors, big_f
                       f"{source}; same pairing.", ""]
         lines += workload_table(ng_w, runs)
     lines += ["", f"The floor: the same workload code over `(Pkthdr, bytes)` pairs (or batches) already "
-                  f"in memory, read before the clock starts (bench/workloads.py --floor, median of "
+                  f"in memory, made by the module 1024 at a time with the clock stopped, so they are "
+                  f"in cache as fresh packets are (bench/workloads.py --floor, median of "
                   f"{min(FLOOR_RUNS, args.pairs)} runs): what no binding can remove. \"time over floor\" is a path's "
                   "time divided by its floor's (and the extra time per packet); \"most ratio "
                   "possible\" is pcapy-ng's time over our floor: the ratio a binding that cost "
