@@ -1,11 +1,13 @@
 """Analyse a directory of captures on a Dask cluster: protocol mix and top
-talkers per hour.
+talkers per hour, and the largest flows.
 
 usage: python examples/06_dask.py DIR [--pattern GLOB] [--scheduler ADDRESS]
                                   [--workers N] [--chunk-mb MB] [--top N]
 
 Reads every capture in DIR matching GLOB (default ``*.pcap*``: rotated
-tcpdump files ``-C``/``-G`` in natural order) with pcapy.dask.read_pcaps.
+tcpdump files ``-C``/``-G`` in natural order) with pcapy.dask.read_pcaps,
+and their flow table with pcapy.dask.read_flows (a flow continuing into the
+next file is one flow).
 Without --scheduler it starts a local cluster of N worker processes and
 prints its dashboard link; with --scheduler tcp://host:8786 it uses that
 cluster, whose workers must see DIR at the same path (shared storage) and
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheduler", help="address of an existing cluster, e.g. tcp://scheduler:8786")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     parser.add_argument("--chunk-mb", type=int, default=128, help="split files larger than this (MiB)")
-    parser.add_argument("--top", type=int, default=3, help="talkers per hour (default 3)")
+    parser.add_argument("--top", type=int, default=3, help="talkers per hour and flows (default 3)")
     args = parser.parse_args(argv)
 
     from dask.distributed import Client, LocalCluster
@@ -63,7 +65,8 @@ def analyse(args: argparse.Namespace) -> int:
     # rather than shuffling; one compute() reads the files once for both.
     mix = df.groupby(["hour", "proto"]).len.agg(["count", "sum"], split_out=1)
     talkers = df[df.src.notnull()].groupby(["hour", "src"], observed=True).len.sum(split_out=1)
-    mix, talkers = dask.compute(mix, talkers)
+    flows = pcapy.dask.read_flows(str(args.dir / args.pattern), chunk_bytes=args.chunk_mb << 20)
+    mix, talkers, flows = dask.compute(mix, talkers, flows)
     print(f"{df.npartitions} partitions, {int(mix['count'].sum()):,} packets")
     for hour in sorted(mix.index.get_level_values("hour").unique()):
         print(f"\n{hour:%Y-%m-%d %H:00} UTC")
@@ -74,6 +77,12 @@ def analyse(args: argparse.Namespace) -> int:
         print("  top talkers (bytes sent)")
         for src, sent in talkers.loc[hour].nlargest(args.top).items():
             print(f"  {src:<39} {int(sent):>14,}")
+    print(f"\n{len(flows):,} flows; the largest (bytes)")
+    for flow in flows.nlargest(args.top, "bytes").itertuples():
+        ends = f"{flow.src_ip} {flow.src_port} > {flow.dst_ip} {flow.dst_port}"
+        name = PROTOCOLS.get(flow.protocol, str(flow.protocol))
+        print(f"  {name:<6} {ends:<60} {flow.packets:>8,} packets {flow.bytes:>12,} bytes"
+              f" {flow.duration.total_seconds():>9.1f} s")
     return 0
 
 

@@ -75,6 +75,19 @@ func DefaultClassifierConfig() ClassifierConfig {
 // MaxL2Offset is the largest ClassifierConfig.L2Offset.
 const MaxL2Offset = 64
 
+// ClassifyPrefix is how many leading bytes of a packet decide its class: the
+// deepest byte Classify reads or compares a length with is below
+// MaxL2Offset + two VLAN tags (8) + the longest IPv4 header (60) + the
+// longest TCP header (60) = 192. A packet cut to ClassifyPrefix bytes gets
+// the class of the whole packet.
+const ClassifyPrefix = 256
+
+// AdmitsNone reports whether the classifier admits no class of its profile
+// (profiling only: packets are counted, never handed out).
+func (c *Classifier) AdmitsNone() bool {
+	return c.cfg.AdmitMask&(1<<c.NumClasses()-1) == 0
+}
+
 // Errors of NewClassifier (pcapy-ng's ValueError messages).
 var (
 	ErrL2Offset = errors.New("l2_offset out of range [0,64]")
@@ -91,7 +104,7 @@ type Classifier struct {
 }
 
 // NewClassifier returns a Classifier for cfg. With FlowCutoff > 0 it
-// allocates a 12 MB flow table.
+// allocates a 16 MB flow table.
 func NewClassifier(cfg ClassifierConfig) (*Classifier, error) {
 	if cfg.L2Offset < 0 || cfg.L2Offset > MaxL2Offset {
 		return nil, ErrL2Offset

@@ -1,5 +1,7 @@
 package gopcapy
 
+import "errors"
+
 // FilterCounts are the counters of a filtered loop: packets admitted and
 // dropped, and packets per class index (admitted or not).
 type FilterCounts struct {
@@ -38,12 +40,17 @@ func (r *Reader) LoopFiltered(cnt int, c *Classifier, fn func(h Pkthdr, data []b
 // Unread hands the packets [from, to) of b, a batch ReadBatch filled from r,
 // back to r: the next read returns them first, before any packet r still
 // holds. A caller that read ahead and stopped early (an exception in a
-// callback) so leaves the reader where its consumer stopped.
+// callback) so leaves the reader where its consumer stopped. A batch of
+// ReadBatchPrefix (packets cut short) is handed back by moving the file
+// back to its packet from: everything read after it comes again.
 func (r *Reader) Unread(b *Batch, from, to int) error {
 	if err := r.lock(); err != nil {
 		return err
 	}
 	r.mu.Unlock()
+	if b.truncated {
+		return r.rewindTo(b, max(from, 0))
+	}
 	from, to = max(from, 0), min(to, b.n)
 	if from < to {
 		n := b.n
@@ -51,6 +58,22 @@ func (r *Reader) Unread(b *Batch, from, to int) error {
 		r.unread(b, from)
 		b.n = n
 	}
+	return nil
+}
+
+// rewindTo moves the file back to packet i of b, a batch ReadBatchPrefix read
+// with fetch, after which r read nothing else it still holds.
+func (r *Reader) rewindTo(b *Batch, i int) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	at := b.offsetBefore(min(i, b.n))
+	if at < 0 || r.pos < r.batch.n || !seek(r.p, at) {
+		return errors.New("gopcapy: cannot hand these packets back")
+	}
+	clearPending(r.pend)
+	r.eof, r.ended, r.readErr, r.readEnd = false, false, nil, at // what followed comes again
 	return nil
 }
 

@@ -55,30 +55,35 @@ func (s *ipSet) has(ip uint32) bool {
 	return false
 }
 
-// flowTableBits sizes the flow table: 1M slots, 12 MB.
+// flowTableBits sizes the flow table: 1M slots, 16 MB.
 const flowTableBits = 20
 
 // flowTable counts packets per flow in a direct-mapped table: a flow that
 // lands on a slot another flow holds evicts it and starts counting from zero
 // (an extra head later, never a missed one: slots keep the full 64-bit key).
+// A slot holds key and count together: one cache miss per packet, not two.
 type flowTable struct {
-	keys  []uint64
-	count []uint32
+	slots []flowSlot
 	mask  uint64
 }
 
+type flowSlot struct {
+	key   uint64
+	count uint32
+}
+
 func newFlowTable(bits uint) *flowTable {
-	return &flowTable{keys: make([]uint64, 1<<bits), count: make([]uint32, 1<<bits), mask: 1<<bits - 1}
+	return &flowTable{slots: make([]flowSlot, 1<<bits), mask: 1<<bits - 1}
 }
 
 // seen returns how many packets of the flow came before this one.
 func (f *flowTable) seen(key uint64) uint32 {
-	slot := key & f.mask
-	if f.keys[slot] != key {
-		f.keys[slot], f.count[slot] = key, 0
+	s := &f.slots[key&f.mask]
+	if s.key != key {
+		s.key, s.count = key, 0
 	}
-	n := f.count[slot]
-	f.count[slot]++
+	n := s.count
+	s.count++
 	return n
 }
 

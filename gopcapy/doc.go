@@ -241,6 +241,11 @@ pcapy-ng 2.1.0's (loop_filtered), so Go and Python programs see the same.
 		...
 	})
 
+A Classifier decides on a packet's first ClassifyPrefix (256) bytes. A loop
+of its own can so read with ReadBatchPrefix, which copies only those bytes of
+each packet, and fetch the admitted packets whole with ReadPacketAt (pcapy's
+loop_filtered and loop_to_buffer do: the packets they drop are never copied).
+
 ProfileSecurity swaps the classes for a security monitor's triage: DNS, HTTP,
 TLS/QUIC handshakes, TCP SYNs and watched addresses (class ids 100 to 105).
 Only IPv4 is classified; ClassifierConfig.L2Offset says where its header

@@ -44,33 +44,61 @@ static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
 	memcpy(meta + 24, &end, 4);
 }
 
-// gp_ftello is ftello for a stream libpcap only reads: gp_read_batch asks
-// for the position after every packet (see Reader.setFilter), and ftello's
-// lock and call chain cost as much as libpcap's parsing of a small packet.
-// With glibc the position is the stream's file offset minus what its buffer
-// holds unread, as glibc's own ftell computes it when the offset is known;
-// otherwise (no buffer yet, offset unknown, ungetc backup, other libcs) it
-// is ftello's. gp_ftello_checked compares the two once per batch: a
-// difference (never seen) turns the shortcut off for the process.
-static int gp_fast_tell = 1;
-#define GP_IO_IN_BACKUP 0x100 // glibc's _IO_IN_BACKUP flag: reading ungetc's backup area
-
-static inline int64_t gp_ftello(FILE *f) {
-#if defined(__GLIBC__)
-	if (gp_fast_tell && f->_offset >= 0 && f->_IO_read_base != NULL &&
-			f->_IO_write_ptr == f->_IO_write_base && !(f->_flags & GP_IO_IN_BACKUP))
-		return (int64_t)f->_offset - (int64_t)(f->_IO_read_end - f->_IO_read_ptr);
+// gp_tell_fast is ftello for gp_read_batch's offset per packet: under glibc,
+// the same sum glibc's ftello makes (the offset stdio keeps for the stream
+// minus what it buffered ahead), without its lock and call (10% of a read of
+// small packets). Only for a stream in its main get area (not after ungetc:
+// _IO_IN_BACKUP, 0x100) whose offset stdio knows; else ftello.
+static inline int64_t gp_tell_fast(FILE *f) {
+#ifdef __GLIBC__
+	if (f->_offset >= 0 && !(f->_flags & 0x100) && f->_IO_read_ptr != NULL)
+		return (int64_t)(f->_offset - (f->_IO_read_end - f->_IO_read_ptr));
 #endif
 	return (int64_t)ftello(f);
 }
 
-static int gp_fast_tell_on(void) { return gp_fast_tell; }
+// gp_batch is a gp_read_batch in progress.
+typedef struct {
+	gp_pending *pend;
+	unsigned char *buf;
+	int n;
+	uint32_t off, cap, frac_div, prefix;
+	int64_t *start, *pos;
+	FILE *f;
+} gp_batch;
 
-static int64_t gp_ftello_checked(FILE *f) {
-	int64_t slow = (int64_t)ftello(f);
-	if (gp_fast_tell && gp_ftello(f) != slow)
-		gp_fast_tell = 0;
-	return slow;
+// gp_take copies packet (h, d) into the batch; 0 when it does not fit (then
+// it becomes the pending packet, unless it already is).
+static int gp_take(gp_batch *b, const struct pcap_pkthdr *h, const u_char *d) {
+	gp_pending *pend = b->pend;
+	uint32_t take = b->prefix > 0 && h->caplen > b->prefix ? b->prefix : h->caplen;
+	if (take > b->cap - b->off) {
+		if (!pend->has) {
+			pend->hdr = *h;
+			pend->data = d;
+			// Where the previous packet ended: a rewind there lets a new
+			// filter see what the old one dropped before this packet.
+			pend->start = b->pos ? (b->n > 0 ? b->pos[b->n - 1] : *b->start) : -1;
+			pend->has = 1;
+		}
+		return 0;
+	}
+	memcpy(b->buf + b->off, d, take);
+	unsigned char *rec = b->buf + (size_t)b->n * 28;
+	gp_put_record(rec, h, b->off, b->frac_div);
+	if (take != h->caplen) {
+		uint32_t end = b->off + take;
+		memcpy(rec + 24, &end, 4);
+	}
+	if (b->pos) b->pos[b->n] = b->f ? gp_tell_fast(b->f) : -1;
+	b->off += take;
+	pend->has = 0;
+	b->n++;
+	return 1;
+}
+
+static void gp_take_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *d) {
+	gp_take((gp_batch *)user, h, d); // always fits: pcap_dispatch's count said so
 }
 
 // gp_read_batch reads up to maxn packets with pcap_next_ex into one buffer:
@@ -78,49 +106,72 @@ static int64_t gp_ftello_checked(FILE *f) {
 // from data_start on. It stops at the first non-packet result and reports it
 // in *status (0 timeout / nothing ready, -1 error, -2 end of file, 2 buffer
 // full). One cgo call per batch instead of one per packet. With pos, it
-// records the savefile offset after each packet (see Reader.setFilter).
+// records the savefile offset after each packet (see Reader.setFilter); *end
+// is the offset after the last packet read (-1: not a savefile). With
+// prefix > 0 it copies at most prefix bytes of each packet (the record keeps
+// the caplen; its end says what was copied), and reads a savefile with
+// pcap_dispatch (libpcap's loop, cheaper per packet than pcap_next_ex) as
+// many packets at a time as surely fit.
 static int gp_read_batch(pcap_t *p, gp_pending *pend, unsigned char *buf,
-		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div,
-		int64_t *start, int64_t *pos, uint32_t *used, int *status) {
-	int n = 0;
-	uint32_t off = data_start;
-	FILE *f = pos ? pcap_file(p) : NULL;
+		int maxn, uint32_t data_start, uint32_t cap, uint32_t frac_div, uint32_t prefix,
+		int64_t *start, int64_t *pos, int64_t *end, uint32_t *used, int *status) {
+	gp_batch b = { pend, buf, 0, data_start, cap, frac_div, prefix, start, pos, pcap_file(p) };
 	*status = 1;
-	if (pos) *start = pend->has ? pend->start : (f ? gp_ftello_checked(f) : -1);
-	while (n < maxn) {
+	if (pos) *start = pend->has ? pend->start : (b.f ? (int64_t)ftello(b.f) : -1);
+	if (pend->has && !gp_take(&b, &pend->hdr, pend->data)) {
+		*status = 2;
+	}
+	while (*status == 1 && b.n < maxn && b.f != NULL && prefix > 0 && (cap - b.off) / prefix > 0) {
+		uint32_t fit = (cap - b.off) / prefix;
+		int want = maxn - b.n < (int)fit ? maxn - b.n : (int)fit;
+		int r = pcap_dispatch(p, want, gp_take_cb, (u_char *)&b);
+		if (r < 0) {
+			*status = r; // -1 error, -2 pcap_breakloop (as pcap_next_ex reports it)
+		} else if (r < want) {
+			*status = -2; // the end of the file
+		}
+	}
+	while (*status == 1 && b.n < maxn) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
-		if (pend->has) {
-			h = &pend->hdr;
-			d = pend->data;
-		} else {
-			int r = pcap_next_ex(p, &h, &d);
-			if (r != 1) {
-				*status = r;
-				break;
-			}
-		}
-		if (h->caplen > cap - off) {
-			if (!pend->has) {
-				pend->hdr = *h;
-				pend->data = d;
-				// Where the previous packet ended: a rewind there lets a new
-				// filter see what the old one dropped before this packet.
-				pend->start = pos ? (n > 0 ? pos[n - 1] : *start) : -1;
-				pend->has = 1;
-			}
+		int r = pcap_next_ex(p, &h, &d);
+		if (r != 1) {
+			*status = r;
+		} else if (!gp_take(&b, h, d)) {
 			*status = 2;
-			break;
 		}
-		memcpy(buf + off, d, h->caplen);
-		gp_put_record(buf + (size_t)n * 28, h, off, frac_div);
-		if (pos) pos[n] = f ? gp_ftello(f) : -1;
-		off += h->caplen;
-		pend->has = 0;
-		n++;
 	}
-	*used = off;
-	return n;
+	*used = b.off;
+	*end = b.f ? gp_tell_fast(b.f) : -1;
+	return b.n;
+}
+
+// gp_fetch_at reads a packet of a savefile whole into dst (room for caplen
+// bytes): the packet after offset before, ending at offset after. When the
+// file is pcap (not pcapng, not the 24-byte-header variant) and exactly one
+// record, a 16-byte header and caplen bytes, lies between the two (no packet
+// a filter dropped, no bytes libpcap skipped), the bytes are the caplen
+// before after: one pread, the stream untouched. Otherwise it moves the
+// stream to before, reads the packet and moves it back. 0, or -1 when that
+// fails or finds another packet.
+static int gp_fetch_at(pcap_t *p, int64_t before, int64_t after, unsigned char *dst, uint32_t caplen) {
+	FILE *f = pcap_file(p);
+	if (f == NULL) return -1;
+	uint32_t magic;
+	int fd = fileno(f);
+	if (after - before == 16 + (int64_t)caplen && pread(fd, &magic, 4, 0) == 4 &&
+			(magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 || magic == 0xa1b23c4d || magic == 0x4d3cb2a1) &&
+			pread(fd, dst, caplen, (off_t)(after - caplen)) == (ssize_t)caplen)
+		return 0;
+	off_t back = ftello(f);
+	if (back < 0 || fseeko(f, (off_t)before, SEEK_SET) != 0) return -1;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int r = pcap_next_ex(p, &h, &d);
+	int ok = r == 1 && h->caplen == caplen;
+	if (ok) memcpy(dst, d, caplen);
+	if (fseeko(f, back, SEEK_SET) != 0) return -1;
+	return ok ? 0 : -1;
 }
 
 // gp_dump_records writes records in the batch layout (28-byte records, then
@@ -321,19 +372,28 @@ func pendingPacket(p pending) (wireLen int, data []byte, ok bool) {
 
 // readBatch fills buf (records for maxn packets, then data) and returns the
 // packet count, bytes used and the status that stopped it.
-// pos, when not nil (len >= maxn), receives the savefile offset after each packet.
-func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, pos []int64) (n, used, status int, start int64) {
+// pos, when not nil (len >= maxn), receives the savefile offset after each
+// packet, end the one after the last; prefix > 0 copies at most that many
+// bytes of each packet.
+func readBatch(p pcapT, pend pending, buf []byte, maxn int, fracDiv uint32, prefix int, pos []int64) (n, used, status int, start, end int64) {
 	var cused C.uint32_t
 	var cstatus C.int
-	var cstart C.int64_t = -1
+	var cstart, cend C.int64_t = -1, -1
 	var cpos *C.int64_t
 	if pos != nil {
 		cpos = (*C.int64_t)(unsafe.Pointer(&pos[0]))
 	}
 	dataStart := maxn * recordSize
 	cn := C.gp_read_batch(cp(p), pend, (*C.uchar)(unsafe.Pointer(&buf[0])), C.int(maxn),
-		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), &cstart, cpos, &cused, &cstatus)
-	return int(cn), int(cused), int(cstatus), int64(cstart)
+		C.uint32_t(dataStart), C.uint32_t(len(buf)), C.uint32_t(fracDiv), C.uint32_t(prefix), &cstart, cpos, &cend, &cused, &cstatus)
+	return int(cn), int(cused), int(cstatus), int64(cstart), int64(cend)
+}
+
+// fetchAt copies the packet between savefile offsets before and after
+// (caplen len(dst)) into dst and leaves the file where it was.
+func fetchAt(p pcapT, before, after int64, dst []byte) bool {
+	return C.gp_fetch_at(cp(p), C.int64_t(before), C.int64_t(after),
+		(*C.uchar)(unsafe.Pointer(&dst[0])), C.uint32_t(len(dst))) == 0
 }
 
 // tell returns a savefile's read offset, -1 when it has none (stdin, live).
@@ -614,7 +674,3 @@ func setTstampType(p pcapT, v int) int { return int(C.pcap_set_tstamp_type(cp(p)
 
 // errnoText gives strerror-style text ("No such file or directory").
 func errnoText(e syscall.Errno) string { return C.GoString(C.strerror(C.int(e))) }
-
-// fastTellOn reports whether gp_ftello still computes positions itself (no
-// difference from ftello was seen); for tests.
-func fastTellOn() bool { return C.gp_fast_tell_on() != 0 }

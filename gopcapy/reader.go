@@ -61,6 +61,7 @@ type Reader struct {
 	offline  bool           // a capture file: gets fileBuf once it has read fileBufferSize
 	fileBuf  unsafe.Pointer // the file's stdio buffer (nil: stdio's own), freed at Close
 	forward  bool           // the read in progress records no file offsets (ReadBatchForward)
+	prefix   int            // the read in progress copies at most this many bytes per packet (ReadBatchPrefix)
 
 	batch Batch // the last batch read; packets before pos were handed out
 	pos   int
@@ -147,23 +148,65 @@ const MaxBatch = 1 << 16
 // returns io.EOF, on every later call too. A read error is returned after the
 // packets read before it were delivered.
 func (r *Reader) ReadBatch(b *Batch, maxN int, wait time.Duration) (int, error) {
-	return r.readBatch(b, maxN, wait, false)
+	return r.readBatch(b, maxN, wait, false, 0)
 }
 
 // ReadBatchForward is ReadBatch for a consumer that never steps back: it
 // does not record each packet's file offset (an ftello per packet), so a
 // SetFilter after it filters the packets held instead of re-reading them.
 func (r *Reader) ReadBatchForward(b *Batch, maxN int, wait time.Duration) (int, error) {
-	return r.readBatch(b, maxN, wait, true)
+	return r.readBatch(b, maxN, wait, true, 0)
 }
 
-func (r *Reader) readBatch(b *Batch, maxN int, wait time.Duration, forward bool) (int, error) {
+// ReadBatchPrefix is ReadBatchForward for a consumer that looks at the
+// first ClassifyPrefix bytes of most packets only (a Classifier): Packet
+// returns at most those, Pkthdr.Caplen stays the packet's. Copying headers,
+// not whole packets, makes the read cheaper. With fetch, ReadPacketAt can
+// copy a packet of the batch whole later (a capture file records each
+// packet's offset; where that is impossible, a live capture or a pipe, the
+// batch holds whole packets). Such a batch cannot be handed back with Unread.
+func (r *Reader) ReadBatchPrefix(b *Batch, maxN int, wait time.Duration, fetch bool) (int, error) {
+	if fetch {
+		if err := r.lock(); err != nil {
+			return 0, err
+		}
+		// readEnd is known only for a file that can be repositioned
+		seekable := !r.live && pendingCaplen(r.pend) == 0 && r.readEnd >= 0
+		r.mu.Unlock()
+		if !seekable {
+			return r.readBatch(b, maxN, wait, true, 0)
+		}
+		return r.readBatch(b, maxN, wait, false, ClassifyPrefix)
+	}
+	return r.readBatch(b, maxN, wait, true, ClassifyPrefix)
+}
+
+// ReadPacketAt copies packet i of b, which ReadBatchPrefix read with fetch
+// from r just before, whole into dst (len(dst) is its caplen), re-reading it
+// from the file.
+func (r *Reader) ReadPacketAt(b *Batch, i int, dst []byte) error {
+	if err := r.lock(); err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	before, after := b.offsetBefore(i), b.offsetBefore(i+1)
+	if len(dst) == 0 {
+		return nil
+	}
+	if before < 0 || after < 0 || !fetchAt(r.p, before, after, dst) {
+		return pcapErr("cannot re-read a packet of the capture file")
+	}
+	return nil
+}
+
+func (r *Reader) readBatch(b *Batch, maxN int, wait time.Duration, forward bool, prefix int) (int, error) {
 	if err := r.lock(); err != nil {
 		return 0, err
 	}
 	defer r.mu.Unlock()
-	r.forward = forward
-	defer func() { r.forward = false }()
+	r.forward, r.prefix = forward, prefix
+	b.truncated = false
+	defer func() { r.forward, r.prefix = false, 0 }()
 	maxN = min(max(maxN, 1), MaxBatch) // the buffer holds maxN records
 	if r.pos < r.batch.n {             // packets left over (Next, or a refilter)
 		end := r.batch.n
@@ -203,15 +246,15 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 			}
 			ends = b.ends[:maxN]
 		}
-		n, used, status, start := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv, ends)
-		b.n, b.used, b.start, b.ends = n, used, start, ends
+		n, used, status, start, end := readBatch(r.p, r.pend, b.buf, maxN, r.fracDiv, r.prefix, ends)
+		b.n, b.used, b.start, b.ends, b.truncated = n, used, start, ends, r.prefix > 0
 		if start < 0 {
 			b.ends = nil
 		}
 		if n > 0 {
 			r.readEnd = b.offsetBefore(n)
 			if r.forward && pendingCaplen(r.pend) == 0 && !r.live {
-				r.readEnd = tell(r.p) // after the last packet, all handed out
+				r.readEnd = end // after the last packet, all handed out
 			}
 			r.bigFileBuffer()
 		}

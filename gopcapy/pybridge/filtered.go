@@ -208,7 +208,7 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 		sb := &run.subs[len(run.subs)-1]
 		sb.b.SetBuffer(run.mem[used:])
 		sb.processed = 0
-		got, err := rd.r.ReadBatchForward(&sb.b, want, time.Duration(waitMs)*time.Millisecond)
+		got, err := rd.r.ReadBatchPrefix(&sb.b, want, time.Duration(waitMs)*time.Millisecond, !run.c.AdmitsNone())
 		if got == 0 {
 			run.subs = run.subs[:len(run.subs)-1]
 		}
@@ -225,15 +225,18 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 			run.err = err
 			return n, out.finish(n, maxN)
 		}
-		sb.processed = out.classify(run.c, &sb.b, got, n)
+		sb.processed, err = out.classify(rd.r, run.c, &sb.b, got, n)
+		if err != nil {
+			return 0, kinded(err)
+		}
 		n += sb.processed
 		if sb.processed < got { // no room for what might be admitted: the rest waits
 			if err := rd.r.Unread(&sb.b, sb.processed, got); err != nil {
 				return 0, kinded(err)
 			}
 			if n == 0 {
-				_, data := sb.b.Packet(0)
-				return -max(2, len(data)+1), nil
+				hdr, _ := sb.b.Packet(0)
+				return -max(2, int(hdr.Caplen)+1), nil
 			}
 			break
 		}
@@ -241,7 +244,7 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 		case out.admitted == 0: // nothing a callback could stop at yet: never handed back
 			run.skipped += sb.processed
 			run.subs = run.subs[:len(run.subs)-1]
-		case sb.b.InBuffer(run.mem[used:]):
+		case sb.b.InBuffer(run.mem[used:]) && !sb.b.Truncated(): // heads go back by file offset: memory reused
 			used += len(sb.b.Bytes())
 		}
 		waitMs = 0 // more only if ready at once
@@ -259,27 +262,34 @@ type filterOut struct {
 }
 
 // classify classifies the got packets of b, the first numbered base among
-// the read's packets, and copies the admitted ones out; it returns how many
-// it classified (fewer when an admitted packet might not fit).
-func (o *filterOut) classify(c *gopcapy.Classifier, b *gopcapy.Batch, got, base int) int {
+// the read's packets, and copies the admitted ones out (re-read whole from
+// r when b holds their heads only); it returns how many it classified (fewer
+// when an admitted packet might not fit).
+func (o *filterOut) classify(r *gopcapy.Reader, c *gopcapy.Classifier, b *gopcapy.Batch, got, base int) (int, error) {
+	none := c.AdmitsNone() // nothing will need room
 	for i := 0; i < got; i++ {
-		hdr, data := b.Packet(i)
-		if o.off+len(data) > o.end {
-			return i
+		caplen, data := b.Data(i)
+		if o.off+caplen > o.end && !none {
+			return i, nil
 		}
 		idx := c.Classify(data)
 		o.classes[base+i] = byte(idx)
 		if !c.Admits(idx) {
 			continue
 		}
+		hdr, _ := b.Packet(i)
 		putPacket(o.mem[o.admitted*gopcapy.RecordSize:], hdr, o.off)
-		copy(o.mem[o.off:], data)
+		if dst := o.mem[o.off : o.off+caplen]; len(data) == len(dst) {
+			copy(dst, data)
+		} else if err := r.ReadPacketAt(b, i, dst); err != nil {
+			return i, err
+		}
 		o.ids[o.admitted] = byte(c.ClassID(idx))
 		binary.NativeEndian.PutUint32(o.positions[4*o.admitted:], uint32(base+i))
-		o.off += len(data)
+		o.off += caplen
 		o.admitted++
 	}
-	return got
+	return got, nil
 }
 
 // finish writes the format and the tail of a read of n packets.
@@ -297,8 +307,10 @@ func (o *filterOut) finish(n, maxN int) error {
 
 // readFor reads up to maxN packets into run's batch: their count, 0 at the
 // end of a file, -1 when a live wait expired.
+// Whole packets are copied only for the packets written: the read copies
+// their heads, and those admitted are re-read from the file.
 func readFor(rd *reader, run *filterRun, maxN, waitMs int) (int, error) {
-	got, err := rd.r.ReadBatchForward(&run.batch, maxN, time.Duration(waitMs)*time.Millisecond)
+	got, err := rd.r.ReadBatchPrefix(&run.batch, maxN, time.Duration(waitMs)*time.Millisecond, !run.c.AdmitsNone())
 	switch {
 	case err == gopcapy.ErrTimeout:
 		return -1, nil
@@ -413,22 +425,26 @@ func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error
 			return -1, nil
 		}
 		for i := 0; i < got; i++ {
-			hdr, data := run.batch.Packet(i)
+			caplen, data := run.batch.Data(i)
 			idx := run.c.Classify(data)
 			st[4+idx]++
 			if !run.c.Admits(idx) {
 				st[1]++
 				continue
 			}
-			used := st[3]
-			if used+5+uint64(hdr.Caplen) > uint64(size) { // full: counted, not written
+			used, need := st[3], 5+uint64(caplen)
+			if used+need > uint64(size) { // full: counted, not written
 				st[2]++
 				continue
 			}
-			binary.LittleEndian.PutUint32(buf[used:], hdr.Caplen)
+			binary.LittleEndian.PutUint32(buf[used:], uint32(caplen))
 			buf[used+4] = byte(run.c.ClassID(idx))
-			copy(buf[used+5:], data)
-			st[3] = used + 5 + uint64(hdr.Caplen)
+			if dst := buf[used+5 : used+need]; len(data) == len(dst) {
+				copy(dst, data)
+			} else if err := rd.r.ReadPacketAt(&run.batch, i, dst); err != nil {
+				return 0, kinded(err)
+			}
+			st[3] = used + need
 			st[0]++
 		}
 		n += got

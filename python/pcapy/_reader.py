@@ -386,10 +386,14 @@ class Reader(LinkAndTimeMixin):
         """
         self._check_open()
         self._break = True
+        self._detach()
+
+    def _detach(self) -> None:
+        """End a loop running over the current iterator (in a callback's
+        caller or another thread) after its current packet, without a check
+        per packet: the packets held move to a new iterator. loop_filtered
+        puts its own in front of this for the duration of its callbacks."""
         with self._lock:
-            # A loop running over the current iterator (in a callback's
-            # caller or another thread) ends after its current packet,
-            # without a check per packet; the packets move to a new one.
             self._it = self._left = iter(self._take_held())
 
     def _take_held(self) -> list:

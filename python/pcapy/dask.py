@@ -18,7 +18,7 @@ import re
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Union
 
-from . import _columns
+from . import _columns, _flows
 from ._columns import DTYPES, ON_ERROR
 from ._core import call, go
 from ._errors import PcapError
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import dask.dataframe
     import pandas
 
-__all__ = ["read_pcaps", "DEFAULT_CHUNK_BYTES"]
+__all__ = ["read_pcaps", "read_flows", "DEFAULT_CHUNK_BYTES"]
 
 Paths = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
 
@@ -37,6 +37,10 @@ Paths = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]]]
 # several: at 49 bytes a row, 128 MiB of capture make 8 MB of columns for
 # 800-byte packets, 80 MB for the smallest.
 DEFAULT_CHUNK_BYTES = 128 << 20
+
+# Flow tables merged per task in read_flows' ordered reduction tree: few
+# levels for thousands of partitions, and a merge task's inputs stay small.
+_MERGE_EVERY = 8
 
 # The first bytes of a file: enough for a pcap header or a pcapng section
 # header and its interface blocks. Remote ranges are fetched with this much
@@ -125,11 +129,7 @@ def read_pcaps(
     if filter is not None and not isinstance(filter, str):
         raise TypeError(f"filter must be a str or None, not {type(filter).__name__}")
     names = _columns._field_names(fields)
-    if chunk_bytes is not None:
-        if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int):
-            raise TypeError(f"chunk_bytes must be an int or None, not {type(chunk_bytes).__name__}")
-        if chunk_bytes <= 0:
-            raise ValueError(f"chunk_bytes must be positive, not {chunk_bytes}")
+    _check_chunk_bytes(chunk_bytes)
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
     if storage_options is not None and not isinstance(storage_options, dict):
@@ -149,6 +149,126 @@ def read_pcaps(
             parts, divisions = _divisions(np, pd, fs, parts)
     reader = _PartReader(filter or "", tuple(names), on_error, None if local else fs, index)
     return dd.from_map(reader, parts, meta=meta, divisions=divisions, label="read-pcaps", enforce_metadata=False)
+
+
+def read_flows(
+    paths: Paths,
+    filter: Optional[str] = None,  # noqa: A002 (pcapy's name for it)
+    *,
+    chunk_bytes: Optional[int] = DEFAULT_CHUNK_BYTES,
+    idle_timeout: Optional[float] = _flows.IDLE_TIMEOUT,
+    active_timeout: Optional[float] = _flows.ACTIVE_TIMEOUT,
+    bidirectional: bool = True,
+    on_error: str = "raise",
+    storage_options: Optional[dict] = None,
+    compute: bool = False,
+) -> "Union[dask.dataframe.DataFrame, pandas.DataFrame]":
+    """pcapy.read_flows over many and large captures, on any Dask scheduler:
+    the files (read one after the other as one capture, as read_flows reads
+    a list: a flow may continue across rotated files) are split into the
+    partitions of read_pcaps, each partition's flow table is computed in Go
+    by a worker, and the tables are merged in file and byte order by
+    pcapy.merge_flows (a tree of tasks merging up to 8 consecutive tables
+    each), so a flow crossing a partition or file boundary is one flow.
+
+    Args:
+        paths, filter, chunk_bytes, storage_options: as for read_pcaps.
+        idle_timeout, active_timeout, bidirectional: as for pcapy.read_flows.
+        on_error: ``"raise"``: a damaged or missing file raises PcapError
+            naming it; ``"warn"``: the packets before the damage are counted
+            (RuntimeWarning, in the process that reads the partition). As
+            in read_pcaps, the later partitions of a split file still read
+            their ranges, where read_flows stops at the damage and goes on
+            with the next file.
+        compute: False (default): a lazy dask DataFrame of one partition
+            (flow tables are small next to their packets), nothing read until
+            it is computed; True: compute it now, on the current scheduler
+            (the active distributed Client, if any), and return the pandas
+            DataFrame.
+
+    Returns:
+        read_flows' columns and rows: one row per flow, in the order of the
+        flows' first packets. Equal to ``pcapy.read_flows(files, ...)``
+        except where merge_flows is inexact: a flow that crosses a partition
+        boundary and is later cut by the active timeout is cut later (see
+        merge_flows; packets and bytes in all are the same).
+
+    Raises:
+        As read_pcaps: ImportError, PcapError (a missing file when called; a
+        damaged one when computed), TypeError and ValueError for bad
+        arguments.
+    """
+    dd = _need("dask.dataframe")
+    dask = _need("dask")
+    fsspec = _need("fsspec")
+    pd = _need("pandas")
+    np = _need("numpy")
+    if filter is not None and not isinstance(filter, str):
+        raise TypeError(f"filter must be a str or None, not {type(filter).__name__}")
+    _check_chunk_bytes(chunk_bytes)
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
+    if storage_options is not None and not isinstance(storage_options, dict):
+        raise TypeError("storage_options must be a dict or None")
+    timeouts = dict(idle_timeout=idle_timeout, active_timeout=active_timeout, bidirectional=bidirectional)
+    _flows._timeout_ns(idle_timeout, "idle_timeout")
+    _flows._timeout_ns(active_timeout, "active_timeout")
+    for name, flag in (("bidirectional", bidirectional), ("compute", compute)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, not {type(flag).__name__}")
+    fs, files = _expand(fsspec, paths, storage_options or {})
+    parts = [part for path in files for part in _plan(fs, path, chunk_bytes)]
+    reader = _FlowsReader(filter or "", on_error, None if _is_local(fs) else fs, timeouts)
+    level = [dask.delayed(reader)(part, dask_key_name=f"read-flows-{dask.base.tokenize(reader, part)}")
+             for part in parts]
+    merge = dask.delayed(_merge_flows, pure=True)
+    while len(level) > 1:
+        level = [merge(level[i:i + _MERGE_EVERY], timeouts) for i in range(0, len(level), _MERGE_EVERY)]
+    if compute:
+        return level[0].compute()
+    return dd.from_delayed(level[0:1], meta=_flows_meta(np, pd, dd), verify_meta=False)
+
+
+def _check_chunk_bytes(chunk_bytes: Any) -> None:
+    if chunk_bytes is not None:
+        if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int):
+            raise TypeError(f"chunk_bytes must be an int or None, not {type(chunk_bytes).__name__}")
+        if chunk_bytes <= 0:
+            raise ValueError(f"chunk_bytes must be positive, not {chunk_bytes}")
+
+
+class _FlowsReader:
+    """The flow table of one partition (a picklable callable, run by a
+    worker): a whole local file streams through pcapy.read_flows, a byte
+    range becomes a Go column job of the flow fields, counted into flows."""
+
+    def __init__(self, filter: str, on_error: str, fs: Any, timeouts: dict) -> None:  # noqa: A002
+        self.filter, self.on_error, self.fs, self.timeouts = filter, on_error, fs, timeouts
+
+    def __call__(self, part: Part) -> "pandas.DataFrame":
+        import numpy as np
+
+        if self.fs is None and part.whole:
+            return _flows.read_flows(part.path, self.filter or None, on_error=self.on_error, **self.timeouts)
+        job = _range_job(np, self.fs, part, self.filter, list(_flows.FLOW_FIELDS), self.on_error)
+        return _flows.flows_of_column_jobs(
+            [job], _flows._timeout_ns(self.timeouts["idle_timeout"], "idle_timeout"),
+            _flows._timeout_ns(self.timeouts["active_timeout"], "active_timeout"), self.timeouts["bidirectional"])
+
+
+def _merge_flows(tables: list, timeouts: dict) -> "pandas.DataFrame":
+    """One node of read_flows' reduction: consecutive tables, in order."""
+    return _flows.merge_flows(tables, **timeouts)
+
+
+def _flows_meta(np: Any, pd: Any, dd: Any) -> "pandas.DataFrame":
+    """An empty frame of read_flows' columns; src_ip and dst_ip categoricals
+    of unknown categories."""
+    meta = _flows._frame(np, pd, {n: np.empty(0, t) for n, t in _flows._GO_COLUMNS.items()}, [])
+    unknown = pd.CategoricalDtype(pd.Index([dd.utils.UNKNOWN_CATEGORIES]))
+    for name in ("src_ip", "dst_ip"):
+        meta[name] = meta[name].astype(unknown)
+    return meta
 
 
 def _meta(pd: Any, np: Any, dd: Any, names: list[str]) -> "pandas.DataFrame":
@@ -308,20 +428,32 @@ class _PartReader:
         names = list(self.names)
         if self.fs is None and part.whole:
             return _columns.read_dataframe(part.path, self.filter or None, fields=names, on_error=self.on_error)
-        if self.fs is None:
-            job = call(go.pybridge_ColumnsReadRange, part.path, part.start, part.end, self.filter, "\n".join(names))
-        else:
-            job = _remote_job(np, self.fs, part, self.filter, names)
+        job = _range_job(np, self.fs, part, self.filter, names, self.on_error)
         try:
-            damage = call(go.pybridge_ColumnsDamage, job)
-            for message in damage.split("\n") if damage else []:
-                if self.on_error == "raise":
-                    raise PcapError(message)
-                warnings.warn(f"{message}; keeping the packets read before", RuntimeWarning, stacklevel=2)
             cols, table = _columns._export(np, job, names)
         finally:
             call(go.pybridge_ColumnsFree, job)
         return _columns._dataframe(pd, names, cols, table)
+
+
+def _range_job(np: Any, fs: Any, part: Part, filter: str, names: list[str],  # noqa: A002
+               on_error: str) -> int:
+    """The Go column job of a partition's packets (fs None: a local file Go
+    reads itself), its damage raised or warned about as on_error says."""
+    if fs is None:
+        job = call(go.pybridge_ColumnsReadRange, part.path, part.start, part.end, filter, "\n".join(names))
+    else:
+        job = _remote_job(np, fs, part, filter, names)
+    try:
+        damage = call(go.pybridge_ColumnsDamage, job)
+        for message in damage.split("\n") if damage else []:
+            if on_error == "raise":
+                raise PcapError(message)
+            warnings.warn(f"{message}; keeping the packets read before", RuntimeWarning, stacklevel=3)
+    except BaseException:
+        call(go.pybridge_ColumnsFree, job)
+        raise
+    return job
 
 
 def _remote_job(np: Any, fs: Any, part: Part, filter: str, names: list[str]) -> int:  # noqa: A002

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import os
 import random
+import struct
 import sys
 from typing import Iterator
 
 from pcapy._frames import *  # noqa: F403  (the builders and writers, re-exported)
 from pcapy._frames import _pseudo_header  # noqa: F401  (test_capgen checks it)
-from pcapy._frames import (ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP,
-                           IPPROTO_UDP, TCP_ACK, TCP_PSH, PathOrFile, arp_request, ethernet,
+from pcapy._frames import (ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP,
+                           IPPROTO_UDP, TCP_ACK, TCP_PSH, TCP_SYN, Packet, PathOrFile, arp_request, ethernet,
                            icmp_echo, icmpv6_echo, ipv4, ipv6, tcp, udp, write_pcap, write_pcapng)
 
 BAD_MAGIC = b"\xab\xad\x1d\xea"

@@ -290,6 +290,22 @@ def test_local_cluster_errors_name_the_file(tmp_path: Path, client) -> None:
         client.compute(gone).result(timeout=180)
 
 
+@pytest.mark.timeout(240)
+def test_local_cluster_flows_equal_read_flows(tmp_path: Path, client) -> None:
+    files = [capture(tmp_path / f"cap.pcap{i}", n, seed=1, start_ns=1_600_000_000_000_000_000 + i * 30_000_000)
+             for i, n in enumerate([2500, 1200])]  # one conversation over two rotated files
+    got = pcapy.dask.read_flows(files, chunk_bytes=300_001, idle_timeout=0.02)
+    got = client.compute(got).result(timeout=180)
+    want = pcapy.read_flows(files, idle_timeout=0.02)
+    assert len(want) < sum(len(pcapy.read_flows(f, idle_timeout=0.02)) for f in files)  # flows span the files
+    for name in ("src_ip", "dst_ip"):
+        got[name], want[name] = got[name].astype(object), want[name].astype(object)
+    pd.testing.assert_frame_equal(got, want)
+    capgen.truncate_file(files[1], 900)
+    with pytest.raises(pcapy.PcapError, match="cap.pcap1"):
+        client.compute(pcapy.dask.read_flows(files, chunk_bytes=300_001)).result(timeout=180)
+
+
 @pytest.mark.timeout(300)
 def test_example_analyses_rotated_captures_per_hour(tmp_path: Path) -> None:
     start = 1_700_000_000 * 10**9 // HOUR_NS * HOUR_NS
@@ -307,6 +323,11 @@ def test_example_analyses_rotated_captures_per_hour(tmp_path: Path) -> None:
     tcp_first_hour = int((df[df.ts.dt.floor("h") == df.ts.dt.floor("h").min()].proto == 6).sum())
     assert f"  {'TCP':<10} {tcp_first_hour:>12,}" in out.stdout
     assert out.stdout.count("top talkers") == 2
+    flows = pcapy.read_flows(sorted(tmp_path.glob("cap-*.pcap")))
+    assert f"\n{len(flows):,} flows; the largest (bytes)" in out.stdout
+    top = flows.nlargest(1, "bytes").iloc[0]
+    assert f"{top.src_ip} {top.src_port} > {top.dst_ip} {top.dst_port}" in out.stdout
+    assert f"{top.bytes:>12,} bytes" in out.stdout
 
 
 def test_example_usage() -> None:

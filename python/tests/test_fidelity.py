@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from typing import Iterator
 
 import pytest
 
-import netns
+from pcapy._netns import VethPair
 import pcapy
 
 PUBLIC_CLASSES = ["Address", "BPFError", "BPFProgram", "Dumper", "Interface", "PcapError",
@@ -105,24 +104,11 @@ def test_findalldevs_lists_devices_in_libpcaps_order() -> None:
     assert pcapy.lookupdev() == names[0]
 
 
-@pytest.fixture
-def link() -> Iterator[netns.Link]:
-    reason = netns.can_run()
-    if reason:
-        pytest.skip(reason)
-    netns.remove_stale()
-    created = netns.Link.create()
-    try:
-        yield created
-    finally:
-        created.remove()
-
-
-def test_findalldevs_puts_a_running_interface_before_any_and_loopback(link: netns.Link) -> None:
-    with link.inside_a():
+def test_findalldevs_puts_a_running_interface_before_any_and_loopback(veth_pair: VethPair) -> None:
+    with veth_pair.a.inside():
         names = pcapy.findalldevs()
-    ranked = [n for n in names if n in (link.dev_a, "any", "lo")]
+    ranked = [n for n in names if n in (veth_pair.a.dev, "any", "lo")]
     if _version() >= (1, 10):
-        assert ranked == [link.dev_a, "any", "lo"]
+        assert ranked == [veth_pair.a.dev, "any", "lo"]
     else:  # libpcap 1.9 (pcapy-ng's PyPI wheels): loopback before "any"
-        assert ranked == [link.dev_a, "lo", "any"]
+        assert ranked == [veth_pair.a.dev, "lo", "any"]

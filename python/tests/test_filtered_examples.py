@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import capgen
-import netns
+from livetools import frame
+from pcapy._netns import VethPair
 import pcapy
 from conftest import REPO
 
@@ -122,18 +123,17 @@ def test_examples_print_usage() -> None:
         assert out.returncode == 2 and out.stderr.startswith("usage:"), name
 
 
-link = pytest.fixture(netns.link_fixture, name="link")
 
 
-def test_live_stats_counts_veth_traffic_and_stops_after_its_seconds(link: netns.Link) -> None:
-    child = subprocess.Popen(link.exec_a(sys.executable, str(EXAMPLES / "11_live_stats.py"), link.dev_a, "3"),
+def test_live_stats_counts_veth_traffic_and_stops_after_its_seconds(veth_pair: VethPair) -> None:
+    child = subprocess.Popen(veth_pair.a.argv(sys.executable, str(EXAMPLES / "11_live_stats.py"), veth_pair.a.dev, "3"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().startswith("admitted=0 ")  # capturing
-        with link.inside_b():
-            tx = pcapy.open_live(link.dev_b, 65535, 0, 100)
+        with veth_pair.b.inside():
+            tx = pcapy.open_live(veth_pair.b.dev, 65535, 0, 100)
         for seq in range(25):
-            tx.sendpacket(netns.frame(link.mac_a, link.mac_b, seq))
+            tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, seq))
         started = time.monotonic()
         out, err = child.communicate(timeout=20)
     finally:

@@ -1,7 +1,8 @@
 """A seeded random-call fuzzer of pcapy's Python surface (issue 10): random
 methods and arguments on readers, dumpers and BPF programs, with callbacks
 that raise, close, re-enter or break the loop. Every outcome must be a result
-or a documented exception type; a crash or hang fails the run (pytest-timeout).
+or a documented exception type (OverflowError as pcapy-ng raises for ints out of
+C range); a crash or hang fails the run (pytest-timeout).
 
 CI runs PCAPY_FUZZ_SEQUENCES (default 2000) sequences; PCAPY_FUZZ_SECONDS
 runs sequences for that long instead (`make fuzz`); PCAPY_FUZZ_SEED picks
@@ -20,7 +21,7 @@ import pytest
 import capgen
 import pcapy
 
-DOCUMENTED = (TypeError, ValueError, pcapy.PcapError, pcapy.BPFError, StopIteration, _Raised := type(
+DOCUMENTED = (TypeError, ValueError, OverflowError, pcapy.PcapError, pcapy.BPFError, StopIteration, _Raised := type(
     "_Raised", (Exception,), {}))
 SECONDS = float(os.environ.get("PCAPY_FUZZ_SECONDS", "0"))
 SEQUENCES = int(os.environ.get("PCAPY_FUZZ_SEQUENCES", "2000"))

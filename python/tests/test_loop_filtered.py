@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import capgen
-import netns
+from livetools import frame, open_a
+from pcapy._netns import VethPair
 import pcapy
 
 
@@ -103,11 +104,10 @@ def test_not_activated_handles_are_refused() -> None:
     r.close()
 
 
-link = pytest.fixture(netns.link_fixture, name="link")
 
 
-def test_close_from_another_thread_ends_a_live_loop(link: netns.Link) -> None:
-    r = netns.open_a(link)
+def test_close_from_another_thread_ends_a_live_loop(veth_pair: VethPair) -> None:
+    r = open_a(veth_pair)
     threading.Timer(0.3, r.close).start()
     started = time.monotonic()
     with pytest.raises(ValueError, match="pcap is closed"):
@@ -115,8 +115,8 @@ def test_close_from_another_thread_ends_a_live_loop(link: netns.Link) -> None:
     assert time.monotonic() - started < 2
 
 
-def test_ctrl_c_interrupts_a_quiet_live_loop_to_buffer(link: netns.Link) -> None:
-    r = netns.open_a(link)
+def test_ctrl_c_interrupts_a_quiet_live_loop_to_buffer(veth_pair: VethPair) -> None:
+    r = open_a(veth_pair)
     threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
@@ -125,12 +125,12 @@ def test_ctrl_c_interrupts_a_quiet_live_loop_to_buffer(link: netns.Link) -> None
     r.close()
 
 
-def test_breakloop_from_another_thread_ends_a_live_loop_with_its_counts(link: netns.Link) -> None:
-    r = netns.open_a(link)
-    with link.inside_b():
-        tx = pcapy.open_live(link.dev_b, 65535, 0, 100)
+def test_breakloop_from_another_thread_ends_a_live_loop_with_its_counts(veth_pair: VethPair) -> None:
+    r = open_a(veth_pair)
+    with veth_pair.b.inside():
+        tx = pcapy.open_live(veth_pair.b.dev, 65535, 0, 100)
     for seq in range(4):
-        tx.sendpacket(netns.frame(link.mac_a, link.mac_b, seq))
+        tx.sendpacket(frame(veth_pair.a.mac, veth_pair.b.mac, seq))
     threading.Timer(0.5, r.breakloop).start()
     assert r.loop_filtered(-1, lambda *a: None, 0) == (0, 4, 4, 0, 0)
     r.close()

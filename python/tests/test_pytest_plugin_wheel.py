@@ -1,10 +1,10 @@
-"""The plugin as a user gets it: `make wheel`'s wheel and pytest in a fresh
+"""The plugin as a user gets it: `make wheels`'s wheel and pytest in a fresh
 virtualenv, examples/07_pytest copied out of this tree (no conftest of ours).
 Fixtures are found by name through the entry point, a broken server's
 captures are kept and named in the report, `-p no:pcapy` turns the plugin off,
 and without privileges the tests are skipped with the reason.
 
-Skipped unless dist/ holds a wheel (`make wheel`): building one takes minutes.
+Skipped unless dist/ holds a wheel (`make wheels`): building one takes minutes.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from conftest import REPO
 from pcapy import _netns
 from pcapy._live_capture import capture_permitted
 
-WHEELS = sorted((REPO / "dist").glob("gopcapy-*.whl"), key=lambda p: p.stat().st_mtime)
+# The wheel for this interpreter (make wheels builds one per CPython).
+WHEELS = sorted((REPO / "dist").glob(f"gopcapy-*-cp{sys.version_info[0]}{sys.version_info[1]}-*.whl"),
+                key=lambda p: p.stat().st_mtime)
 
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not WHEELS:
-        pytest.skip("no wheel in dist/: run `make wheel` first")
+        pytest.skip("no wheel in dist/: run `make wheels` first")
     root = tmp_path_factory.mktemp("plugin-venv")
     subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True, timeout=120)
     py = root / "venv" / "bin" / "python"
