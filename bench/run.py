@@ -463,11 +463,12 @@ batching wins. The "most ratio possible" column bounds what any binding could re
 target above it is out of reach whatever the binding does, since the floor is the
 workload's own Python.
 
-Changes measured by this table (issue 12): `import pcapy` imports none of `typing`,
-`collections`, `functools`, `threading`, `re`, `json`, `array`, `select`, and the columnar,
-flow, Arrow and device modules load on first use (module `__getattr__`); packet positions
-for `setfilter()`'s rewind come from the stdio stream's fields instead of an `ftello()` per
-packet (the same path with or without a filter).
+`import pcapy` imports none of `typing`, `collections`, `functools`, `threading`, `re`,
+`json`, `array`, `select`; the columnar, flow, Arrow and device modules load on first use
+(module `__getattr__`), `array` and `select` with the Go runtime at the first call that needs
+it (the "first `open_offline()`" row). The packet positions kept for `setfilter()`'s rewind
+come from the stdio stream's fields, not an `ftello()` per packet (the same read path with or
+without a filter).
 """
 
 
