@@ -76,7 +76,7 @@ race: system  ## go test -race: the Go packages under the race detector
 	go test -race ./gopcapy/...
 
 .PHONY: bench
-bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=5; BENCH_MARKDOWN=BENCHMARKS.md to update it)
+bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=7; BENCH_NG_CAPTURE=pcapy-ng's gen_pcap.py output; BENCH_MARKDOWN=BENCHMARKS.md to update it)
 	bash tools/refenv.sh $(REF_VENV)
 	$(PY) bench/run.py --ref $(REF_VENV)/bin/python --markdown $${BENCH_MARKDOWN:-bench/out/BENCHMARKS.md}
 	$(PY) bench/analysis_bench.py --packets $${BENCH_PACKETS:-1000000} --markdown bench/out/ANALYSIS.md

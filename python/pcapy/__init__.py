@@ -7,13 +7,8 @@ names and nanosecond timestamps.
 """
 
 from ._bpf import BPFProgram, compile
-from ._columns import read_columns, read_dataframe  # numpy/pandas only when called
-from ._chunks import iter_columns, iter_dataframes  # numpy/pandas only when called
-from ._flows import merge_flows, read_flows  # numpy/pandas only when called
-from ._arrow import read_arrow, to_parquet  # pyarrow only when called
 from . import _constants
 from ._constants import *  # noqa: F403  (the DLT_*, PCAP_D_*, PACKET_FANOUT_* constants)
-from ._devices import Address, Interface, datalink_description, datalink_name, datalink_value, interfaces
 from ._dumper import Dumper
 from ._errors import BPFError, PcapError
 from ._open import create, findalldevs, lib_version, lookupdev, open_live, open_offline
@@ -24,7 +19,7 @@ from ._version import __version__ as __version__  # noqa: F401  (re-exported)
 
 # The public classes live in private modules; they report the package, as
 # pcapy's do, so tracebacks and logs say pcapy.PcapError, not pcapy._errors.PcapError.
-for _cls in (Address, BPFError, BPFProgram, Dumper, Interface, PcapError, Pkthdr, PkthdrNs, Reader):
+for _cls in (BPFError, BPFProgram, Dumper, PcapError, Pkthdr, PkthdrNs, Reader):
     _cls.__module__ = __name__
 del _cls
 
@@ -33,33 +28,58 @@ from . import _signatures  # noqa: E402
 
 _signatures.apply(globals(), Reader, Dumper, BPFProgram)
 
+# Imported on first use, so `import pcapy` stays light (pcapy-ng's takes
+# milliseconds): the columnar, flow and Arrow readers, and the device
+# listing (its namedtuples and json). Which module defines each name:
+_LAZY = {
+    "read_columns": "_columns", "read_dataframe": "_columns",
+    "iter_columns": "_chunks", "iter_dataframes": "_chunks",
+    "read_flows": "_flows", "merge_flows": "_flows",
+    "read_arrow": "_arrow", "to_parquet": "_arrow",
+    "Address": "_devices", "Interface": "_devices", "interfaces": "_devices",
+    "datalink_name": "_devices", "datalink_description": "_devices", "datalink_value": "_devices",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    try:
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+    except OSError as err:
+        import errno  # built in: no file to open
+
+        if err.errno not in (errno.EMFILE, errno.ENFILE):
+            raise
+        # Out of descriptors, the module's file cannot be read: the error
+        # every pcapy call reports then. Nothing is kept: a later use retries.
+        raise PcapError(f"{err.strerror} (loading {__name__}.{module})") from None
+    globals()[name] = value  # later reads are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
-    "Address",
     "BPFError",
     "BPFProgram",
     "Dumper",
-    "Interface",
     "PcapError",
     "Pkthdr",
     "PkthdrNs",
     "Reader",
     "compile",
     "create",
-    "datalink_description",
-    "datalink_name",
-    "datalink_value",
     "findalldevs",
-    "interfaces",
-    "iter_columns",
-    "iter_dataframes",
     "lib_version",
     "lookupdev",
-    "merge_flows",
     "open_live",
     "open_offline",
-    "read_arrow",
-    "read_columns",
-    "read_dataframe",
-    "read_flows",
-    "to_parquet",
-] + sorted(name for name in vars(_constants) if name.isupper())
+]
+# The lazy names too (a literal list above lets linters see the eager ones used).
+__all__ = sorted(__all__ + list(_LAZY)) + sorted(name for name in vars(_constants) if name.isupper())

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import operator
 import os
-from typing import Any, Optional
+from _operator import index  # operator.index, without operator.py: `import pcapy` stays light
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 def check_str(value: Any, what: str) -> str:
@@ -28,7 +31,7 @@ def check_path(value: Any, what: str) -> str:
 def check_int(value: Any, what: str) -> int:
     """Return value as int (bool and __index__ types allowed, float not)."""
     try:
-        return operator.index(value)
+        return index(value)
     except TypeError:
         raise TypeError(f"{what} must be int, not {type(value).__name__}") from None
 
@@ -58,7 +61,7 @@ def tp_name(cls: type) -> str:
 def c_long(value: Any) -> int:
     """PyLong_AsLong: an integer (``__index__``) that fits a C long."""
     try:
-        value = operator.index(value)
+        value = index(value)
     except TypeError:
         raise TypeError(f"'{tp_name(type(value))}' object cannot be interpreted as an integer") from None
     if not _LONG_MIN <= value <= _LONG_MAX:

@@ -17,13 +17,15 @@ as bytes; it serves batches that did not fit.
 from __future__ import annotations
 
 import struct
-from array import array
 from itertools import starmap
-from typing import Callable, Iterator, Optional
 
 from . import _core
 from ._core import call, go
 from ._pkthdr import Pkthdr, _ReadPkthdr, _ReadPkthdrNs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterator, Optional
 
 RECORD_SIZE = 28
 _HEADER = struct.Struct("=qIII8x")  # sec, frac, caplen, len
@@ -65,6 +67,8 @@ class Buffer:
         # Go keeps 8 bytes per packet and 48 more at the end for the format
         # and its results (formatReserve in pybuffer.go).
         self.size = max_n * (RECORD_SIZE + 8) + data_bytes + 48
+        from array import array  # here, not at `import pcapy`
+
         self.mem = array("B", bytes(self.size))
         self.addr = self.mem.buffer_info()[0]
         self.view = memoryview(self.mem)

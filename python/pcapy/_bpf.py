@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import struct
-import weakref
-from typing import Any
 
 from . import _core
 from ._args import check_int, check_str, clamp_c_int
 from ._core import call, go
 from ._constants import DLT_EN10MB
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _INSN = struct.Struct("=HBBI")
 
@@ -31,6 +33,8 @@ class BPFProgram:
 
     def _adopt(self, handle: int) -> None:
         self._h = handle
+        import weakref  # here, not at `import pcapy`
+
         weakref.finalize(self, _core.cleanup, "pybridge_BPFFree", handle)
 
     @classmethod

@@ -12,14 +12,16 @@ anything reaches the dead runtime.
 
 from __future__ import annotations
 
-import _thread  # not threading, nor pathlib below: `import pcapy` stays light
-import errno
-import importlib
+import _imp
+import _thread  # not threading, typing, pathlib, importlib: `import pcapy` stays light
 import os
 import sys
-from typing import Any, Callable
 
 from ._errors import translate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 _EXTENSION = "pcapy._gopcapy._gopcapy"
 _EXTENSION_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gopcapy")
@@ -46,16 +48,15 @@ def _built_extensions() -> list[str]:
 
 def _not_built_message() -> str | None:
     """Why the extension cannot be loaded here, found without loading it."""
-    from importlib.machinery import EXTENSION_SUFFIXES
-
-    if any(os.path.isfile(os.path.join(_EXTENSION_DIR, "_gopcapy" + s)) for s in EXTENSION_SUFFIXES):
+    suffixes = _imp.extension_suffixes()  # importlib.machinery.EXTENSION_SUFFIXES
+    if any(os.path.isfile(os.path.join(_EXTENSION_DIR, "_gopcapy" + s)) for s in suffixes):
         return None
     found = _built_extensions()
     if found:
         return (
             f"pcapy's Go extension here ({', '.join(found)}) was built for another Python, "
             f"not for this {sys.implementation.name} {sys.version.split()[0]} "
-            f"(it needs _gopcapy{EXTENSION_SUFFIXES[0]}): install the gopcapy wheel made "
+            f"(it needs _gopcapy{suffixes[0]}): install the gopcapy wheel made "
             "for this Python, or rebuild with `python build.py` using this interpreter"
         )
     return (
@@ -165,6 +166,9 @@ class _Unloaded(_Extension):
                 too_little = _address_space_error()
                 if too_little:
                     raise MemoryError(too_little)
+            import errno
+            import importlib
+
             try:
                 module = importlib.import_module(_EXTENSION)
             except ImportError as exc:
@@ -172,6 +176,11 @@ class _Unloaded(_Extension):
                     raise OSError(errno.EMFILE, f"{os.strerror(errno.EMFILE)} (loading pcapy's Go extension)") from None
                 raise _load_error(exc) from None
             call(module.pybridge_Init)
+            # What reading needs later is loaded with Go, not at `import
+            # pcapy` (array brings collections): a reader opened now still
+            # reads once the descriptors run out (each import opens a file).
+            import array  # noqa: F401  (the readers' buffers, pcapy._batch)
+            import select  # noqa: F401  (live captures' waits, pcapy._reader)
             self.__dict__.update(
                 (k, v) for k, v in vars(module).items() if not k.startswith("__")
             )

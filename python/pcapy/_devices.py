@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections import namedtuple
 
 from ._args import check_int, check_str, clamp_c_int
 from ._core import call, go
 
-Interface = namedtuple("Interface", "name description addresses flags")
+Interface = namedtuple("Interface", "name description addresses flags", module="pcapy")
 Interface.__doc__ = """A capture device: ``name``, ``description`` ('' when libpcap has
 none), ``addresses`` (a list of Address) and libpcap's ``PCAP_IF_*`` ``flags``."""
 
-Address = namedtuple("Address", "addr netmask broadaddr dstaddr")
+Address = namedtuple("Address", "addr netmask broadaddr dstaddr", module="pcapy")
 Address.__doc__ = """An IPv4 or IPv6 address of a device as text; ``netmask``,
 ``broadaddr`` and ``dstaddr`` are None when the device has none."""
 
@@ -20,6 +19,8 @@ Address.__doc__ = """An IPv4 or IPv6 address of a device as text; ``netmask``,
 def interfaces() -> list[Interface]:
     """Return the capture devices with their descriptions and addresses
     (pcap_findalldevs); ``findalldevs()`` gives just the names."""
+    import json
+
     devices = json.loads(call(go.pybridge_Interfaces))
     return [
         Interface(

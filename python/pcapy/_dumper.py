@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import struct
-import weakref
-from typing import Any
 
 from . import _core
 from ._core import call, go
 from ._errors import PcapError
 from ._pkthdr import Pkthdr, _Header
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _RECORD = struct.Struct("=qIIIII")  # the batch layout Go expects (see _batch)
 # Records are buffered here and handed to Go in chunks: one Go call per
@@ -68,6 +70,8 @@ class Dumper:
         self._pending_bytes = 0
         self._state = {"error": "", "closed_by_user": False}
         # finalize runs at garbage collection and, registered with atexit, at exit.
+        import weakref  # here, not at `import pcapy`
+
         self._finalizer = weakref.finalize(self, _finish, handle, self._pending, self._state)
 
     def dump(self, header: Pkthdr, data: Any) -> None:

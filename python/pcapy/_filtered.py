@@ -14,18 +14,21 @@ when the callback being run was called, from that callback or another thread.
 
 from __future__ import annotations
 
-import select
 import struct
-from array import array
-from collections import deque
+from _collections import deque  # collections.deque, without importing collections
+from _operator import length_hint  # operator.length_hint, without operator.py
 from itertools import starmap
-from operator import length_hint
-from typing import Any, Callable, Optional
 
 from . import _batch
 from ._args import c_long, no_args, parse_c_args
 from ._core import call, go
 from ._errors import PcapError
+
+# array and select are imported where used: `import pcapy` stays light.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from array import array
+    from typing import Any, Callable, Optional
 
 # pcapy-ng's keywords and PyArg formats; the second argument differs.
 _OPTIONAL = (("admit_mask", "i"), ("addr_set", "y#"), ("flow_cutoff", "i"), ("dpi_ports", "O"),
@@ -86,6 +89,8 @@ class _FilterBuffer:
     def __init__(self, max_n: int, data_bytes: int) -> None:
         self.max_n, self.data_bytes = max_n, data_bytes
         self.size = max_n * _batch.RECORD_SIZE + data_bytes + go.pybridge_FilterSideSize(max_n)
+        from array import array
+
         self.mem = array("B", bytes(self.size))
         self.addr = self.mem.buffer_info()[0]
         self.view = memoryview(self.mem)
@@ -116,6 +121,8 @@ def _check_ranges(l2_offset: int, profile: int, profile_msg: str) -> None:
 def _start(reader: Any, options: list) -> None:
     """Begin a run in Go, handing it back the packets the reader read ahead."""
     admit_mask, addr_set, flow_cutoff, dpi, tls, dns_port, l2_offset, profile = options
+    from array import array
+
     addr = array("B", addr_set) if len(addr_set) >= 4 else None
     call(go.pybridge_FilterStart, reader._h, reader._pending(), admit_mask,
          addr.buffer_info()[0] if addr else 0, len(addr_set) if addr else 0, flow_cutoff,
@@ -142,6 +149,8 @@ def _wait_packets(reader: Any, read: Callable[[int], int]) -> int:
         if reader._nonblock:  # Go returns at once: wait on the descriptor here
             if reader._fd < 0:
                 reader._fd = call(go.pybridge_Fd, reader._h)
+            import select
+
             select.select([reader._fd], [], [], WAIT_SLICE_MS / 1000)
 
 
@@ -279,6 +288,8 @@ def loop_to_buffer(self: Any, *args: Any, **kwargs: Any) -> tuple[int, ...]:
     _check_ranges(options[6], options[7], "profile must be 0 or 1")
     options[3], options[4] = _ports(options[3]), _ports(options[4])
     nclasses = _NCLASSES[options[7]]
+    from array import array
+
     stats = array("Q", bytes(8 * (4 + 6)))
     with view:
         pinned = _address_of(view)  # keeps the buffer exported (unresizable) until the end

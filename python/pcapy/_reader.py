@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import _thread  # not threading (functools, collections): `import pcapy` stays light
 import os
-import select
 import struct
 import sys
-import threading
 import time
-from collections import deque
-from functools import partial
+from _collections import deque  # collections.deque
+from _functools import partial  # functools.partial
+from _operator import length_hint  # operator.length_hint
 from itertools import chain, islice, starmap
-from operator import length_hint
-from typing import Any, Callable, Iterator, Optional
 
 from . import _batch, _core
 from ._args import check_int, check_path, check_str, clamp_c_int
@@ -24,9 +22,11 @@ from ._reader_extras import LinkAndTimeMixin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, Optional
+
     from ._dumper import Dumper
 
-Callback = Callable[[Pkthdr, bytes], Any]
+    Callback = Callable[[Pkthdr, bytes], Any]
 
 # Packets per Go call. Big enough that the per-call cost (~1 µs) vanishes,
 # small enough that a batch stays in cache.
@@ -96,7 +96,7 @@ class Reader(LinkAndTimeMixin):
         # Held while reading from Go into self._buf and replacing self._it:
         # the buffer is never written while a thread may still make headers
         # from it. Reentrant: a signal handler may read too.
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         # Threads in loop()/dispatch(): close() from another thread returns
         # only once they left their callback, so no packet is handed out
         # after close() returned.
@@ -184,7 +184,7 @@ class Reader(LinkAndTimeMixin):
         """Note which thread reads, and return its id; from a second one on,
         the reader is shared and the packets it holds become a list (see
         _install)."""
-        me = threading.get_ident()
+        me = _thread.get_ident()
         if self._owner == me or self._shared:
             self._owner = me
             return me
@@ -266,6 +266,8 @@ class Reader(LinkAndTimeMixin):
                 # (pcap_loop would spin), so wait on the descriptor here.
                 if self._fd < 0:
                     self._fd = call(go.pybridge_Fd, self._h)
+                import select
+
                 select.select([self._fd], [], [], slice_ms / 1000)
                 self._check_open()
 
@@ -645,7 +647,7 @@ class Reader(LinkAndTimeMixin):
             self._it = self._left = iter(())
             self._buf = self._ngbuf = None
             self._error = None
-        me = threading.get_ident()
+        me = _thread.get_ident()
         while any(t != me for t in self._running):
             time.sleep(0.001)
 

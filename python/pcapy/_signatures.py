@@ -14,10 +14,11 @@ Python's wording (README: compatibility).
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable, Optional
-
 from ._args import INT_MAX, INT_MIN, no_args, parse_c_args, parse_c_tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 # Reader methods: (format or None for METH_NOARGS, the C function's name)
 READER = {
@@ -60,7 +61,6 @@ def _wrap(func: Callable, check: Callable[[tuple, dict], None], *, method: bool,
             return ValueError("pcap is closed")
         return _c_error(check, args[skip:], kwargs)
 
-    @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
         if ints and any(type(v) is int and not INT_MIN <= v <= INT_MAX for v in _at(args, skip, ints)):
             err = c_error(args, kwargs)
@@ -74,7 +74,17 @@ def _wrap(func: Callable, check: Callable[[tuple, dict], None], *, method: bool,
         err = c_error(args, kwargs)  # again outside the handler: no "during handling of" context
         raise err  # type: ignore[misc]
 
-    return call
+    return _wraps(call, func)
+
+
+def _wraps(wrapper: Callable, func: Callable) -> Callable:
+    """functools.wraps(func)(wrapper), without importing functools (and
+    collections with it) at `import pcapy`."""
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__", "__annotations__"):
+        setattr(wrapper, attr, getattr(func, attr))
+    wrapper.__dict__.update(func.__dict__)
+    wrapper.__wrapped__ = func
+    return wrapper
 
 
 def _at(args: tuple, skip: int, positions: tuple[int, ...]) -> list:
