@@ -86,6 +86,7 @@ bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=
 fuzz: build  ## Run every fuzz target, each for FUZZTIME (default 2m): Go's and the Python surface's
 	go test ./gopcapy -run '^$$' -fuzz '^FuzzOpenOffline$$' -fuzztime $${FUZZTIME:-2m}
 	go test ./gopcapy -run '^$$' -fuzz '^FuzzDecodeFields$$' -fuzztime $${FUZZTIME:-2m}
+	go test ./gopcapy -run '^$$' -fuzz '^FuzzReadRange$$' -fuzztime $${FUZZTIME:-2m}
 	PCAPY_FUZZ_SECONDS=$$($(PY) -c 'import sys; t = sys.argv[1]; print(int(float(t[:-1]) * {"s": 1, "m": 60, "h": 3600}[t[-1]]) if t[-1] in "smh" else 120)' $${FUZZTIME:-2m}) \
 		$(PY) -m pytest -q -p no:cacheprovider python/tests/test_fuzz_surface.py
 
