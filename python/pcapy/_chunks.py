@@ -11,7 +11,8 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-from ._columns import DTYPES, ON_ERROR, Source, _export, _field_names, _need, _paths, _reader_job
+from ._columns import (DTYPES, ON_ERROR, Source, _columns_dict, _dataframe, _export, _field_names, _need, _paths,
+                       _reader_job)
 from ._core import call, go
 from ._errors import PcapError
 from ._reader import Reader
@@ -48,7 +49,7 @@ def iter_columns(
     """
     np = _need("numpy", "iter_columns")
     for names, cols, table in _chunks(np, source, filter, fields, count, chunk_rows, on_error):
-        yield columns_dict(np, names, cols, table)
+        yield _columns_dict(np, names, cols, table)
 
 
 def iter_dataframes(
@@ -67,31 +68,7 @@ def iter_dataframes(
     np = _need("numpy", "iter_dataframes")
     pd = _need("pandas", "iter_dataframes")
     for names, cols, table in _chunks(np, source, filter, fields, count, chunk_rows, on_error):
-        yield dataframe(pd, names, cols, table)
-
-
-def columns_dict(np: Any, names: list[str], cols: dict, table: list[str]) -> dict:
-    """read_columns' form of exported columns: src/dst as address strings."""
-    if "src" in cols or "dst" in cols:
-        lookup = np.array(table + [""], dtype=object)  # code -1 picks ''
-        for name in ("src", "dst"):
-            if name in cols:
-                cols[name] = lookup[cols[name]]
-    return {name: cols[name] for name in names}
-
-
-def dataframe(pd: Any, names: list[str], cols: dict, table: list[str]) -> "pandas.DataFrame":
-    """read_dataframe's form of exported columns."""
-    data: dict[str, Any] = {}
-    addresses = pd.CategoricalDtype(pd.Index(table, dtype=object))
-    for name in names:
-        col = cols[name]
-        if name == "ts":
-            col = pd.DatetimeIndex(col.view("M8[ns]")).tz_localize("UTC")
-        elif name in ("src", "dst"):
-            col = pd.Categorical.from_codes(col, dtype=addresses)
-        data[name] = col
-    return pd.DataFrame(data, columns=list(names), copy=False)
+        yield _dataframe(pd, names, cols, table)
 
 
 def check_args(filter: Optional[str], fields: Optional[Iterable[str]], count: int,  # noqa: A002

@@ -123,6 +123,12 @@ def read_columns(
     """
     np = _need("numpy", "read_columns")
     names, cols, table = _read(np, source, filter, fields, count, progress, on_error)
+    return _columns_dict(np, names, cols, table)
+
+
+def _columns_dict(np: Any, names: list[str], cols: dict, table: list[str]) -> dict:
+    """read_columns' form of exported columns: src/dst as address strings
+    (iter_columns makes its chunks with it)."""
     if "src" in cols or "dst" in cols:
         lookup = np.array(table + [""], dtype=object)  # code -1 picks ''
         for name in ("src", "dst"):
