@@ -1,5 +1,7 @@
 package gopcapy
 
+// Capture devices (pcap_findalldevs) and the libpcap version.
+
 import (
 	"net"
 
@@ -41,11 +43,30 @@ func Interfaces() ([]Interface, error) {
 	return out, nil
 }
 
-// DatalinkName returns libpcap's name of a link type ("EN10MB"), "" if unknown.
-func DatalinkName(dlt int) string { return pcap.DatalinkValToName(dlt) }
+// FindAllDevs returns the names of the devices libpcap can capture on.
+func FindAllDevs() ([]string, error) {
+	ifs, err := pcap.FindAllDevs()
+	if err != nil {
+		return nil, pcapErr(err.Error())
+	}
+	names := make([]string, len(ifs))
+	for i, ifc := range ifs {
+		names[i] = ifc.Name
+	}
+	return names, nil
+}
 
-// DatalinkDescription returns libpcap's description of a link type ("Ethernet").
-func DatalinkDescription(dlt int) string { return pcap.DatalinkValToDescription(dlt) }
+// LookupDev returns the first device FindAllDevs lists.
+func LookupDev() (string, error) {
+	names, err := FindAllDevs()
+	if err != nil {
+		return "", err
+	}
+	if len(names) == 0 {
+		return "", pcapErr("no suitable device found")
+	}
+	return names[0], nil
+}
 
-// DatalinkValue returns the link type of a name ("EN10MB" → 1), -1 if unknown.
-func DatalinkValue(name string) int { return pcap.DatalinkNameToVal(name) }
+// LibVersion returns libpcap's version string.
+func LibVersion() string { return pcap.Version() }

@@ -1,5 +1,10 @@
 package gopcapy
 
+// Link-layer header types: a capture's own (ListDatalinks, SetDatalink) and
+// libpcap's names for DLT_ values (DatalinkName, DatalinkValue).
+
+import "github.com/google/gopacket/pcap"
+
 // ListDatalinks returns the link types the capture can deliver; a capture
 // file has just its own.
 func (r *Reader) ListDatalinks() ([]int, error) {
@@ -27,36 +32,11 @@ func (r *Reader) SetDatalink(dlt int) error {
 	return nil
 }
 
-// TstampTypes returns the names of the time stamp sources a created handle
-// can use ("host", "adapter", ...), for SetTstampType before Activate.
-func (r *Reader) TstampTypes() ([]string, error) {
-	if err := r.lock(); err != nil {
-		return nil, err
-	}
-	defer r.mu.Unlock()
-	names, err := listTstampTypes(r.p)
-	if err != nil {
-		return nil, pcapErr(err.Error())
-	}
-	return names, nil
-}
+// DatalinkName returns libpcap's name of a link type ("EN10MB"), "" if unknown.
+func DatalinkName(dlt int) string { return pcap.DatalinkValToName(dlt) }
 
-// SetTstampType chooses the time stamp source of a created handle before
-// Activate and returns libpcap's status (0, a positive warning such as 3 for
-// "not supported by this device", -4 once activated); an unknown name is an
-// *Error.
-func (r *Reader) SetTstampType(name string) (int, error) {
-	v := TstampTypeValue(name)
-	if v < 0 {
-		return 0, pcapErr("unknown time stamp type " + name)
-	}
-	if err := r.lock(); err != nil {
-		return 0, err
-	}
-	defer r.mu.Unlock()
-	return setTstampType(r.p, v), nil
-}
+// DatalinkDescription returns libpcap's description of a link type ("Ethernet").
+func DatalinkDescription(dlt int) string { return pcap.DatalinkValToDescription(dlt) }
 
-// TstampTypeValue returns libpcap's value of a time stamp source name
-// ("host" → 0, case-insensitive), -1 if unknown.
-func TstampTypeValue(name string) int { return tstampTypeValue(name) }
+// DatalinkValue returns the link type of a name ("EN10MB" → 1), -1 if unknown.
+func DatalinkValue(name string) int { return pcap.DatalinkNameToVal(name) }

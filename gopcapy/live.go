@@ -1,9 +1,7 @@
 package gopcapy
 
 import (
-	"fmt"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/gopacket/pcap"
@@ -313,59 +311,3 @@ func (r *Reader) SetDirection(d int) error {
 	}
 	return nil
 }
-
-// Linux packet socket options for SetFanout.
-const (
-	solPacket    = 263
-	packetFanout = 18
-)
-
-// SetFanout joins the capture socket to a Linux PACKET_FANOUT group, so
-// several readers share the device's packets.
-func (r *Reader) SetFanout(group, kind int) error {
-	if err := r.lock(); err != nil {
-		return err
-	}
-	defer r.mu.Unlock()
-	if !r.live || !r.active {
-		return pcapErr("no socket fd for this capture (PACKET_FANOUT needs a live AF_PACKET capture, not an offline pcap)")
-	}
-	fd := selectableFd(r.p)
-	if fd < 0 {
-		return pcapErr("capture has no socket")
-	}
-	if err := syscall.SetsockoptInt(fd, solPacket, packetFanout, (group&0xffff)|(kind<<16)); err != nil {
-		// pcapy-ng's words: Python's OSError arguments, "(22, 'Invalid argument')".
-		errno, _ := err.(syscall.Errno)
-		return pcapErr(fmt.Sprintf("(%d, '%s')", int(errno), errnoText(errno)))
-	}
-	return nil
-}
-
-// FindAllDevs returns the names of the devices libpcap can capture on.
-func FindAllDevs() ([]string, error) {
-	ifs, err := pcap.FindAllDevs()
-	if err != nil {
-		return nil, pcapErr(err.Error())
-	}
-	names := make([]string, len(ifs))
-	for i, ifc := range ifs {
-		names[i] = ifc.Name
-	}
-	return names, nil
-}
-
-// LookupDev returns the first device FindAllDevs lists.
-func LookupDev() (string, error) {
-	names, err := FindAllDevs()
-	if err != nil {
-		return "", err
-	}
-	if len(names) == 0 {
-		return "", pcapErr("no suitable device found")
-	}
-	return names[0], nil
-}
-
-// LibVersion returns libpcap's version string.
-func LibVersion() string { return pcap.Version() }

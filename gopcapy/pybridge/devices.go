@@ -53,29 +53,3 @@ func Interfaces() (s string, err error) {
 	}
 	return string(b), nil
 }
-
-// DatalinkName returns libpcap's name of a link type, "" if unknown.
-func DatalinkName(dlt int) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = ""
-		}
-	}()
-	return gopcapy.DatalinkName(dlt)
-}
-
-// DatalinkDescription returns libpcap's description of a link type, "" if unknown.
-func DatalinkDescription(dlt int) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = ""
-		}
-	}()
-	return gopcapy.DatalinkDescription(dlt)
-}
-
-// DatalinkValue returns the link type of a name, -1 if unknown.
-func DatalinkValue(name string) (v int) {
-	defer guardInt(&v)
-	return gopcapy.DatalinkValue(name)
-}

@@ -1,7 +1,6 @@
 package pybridge
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -36,30 +35,28 @@ func SetDatalink(h, dlt int) (rc int, err error) {
 	return 0, kinded(rd.r.SetDatalink(dlt))
 }
 
-// TstampTypes returns the time stamp source names separated by newlines.
-func TstampTypes(h int) (s string, err error) {
-	defer guard(&err)
-	rd, err := getReader(h)
-	if err != nil {
-		return "", kinded(err)
-	}
-	names, err := rd.r.TstampTypes()
-	if err != nil {
-		return "", kinded(err)
-	}
-	return strings.Join(names, "\n"), nil
+// DatalinkName returns libpcap's name of a link type, "" if unknown.
+func DatalinkName(dlt int) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = ""
+		}
+	}()
+	return gopcapy.DatalinkName(dlt)
 }
 
-// SetTstampType chooses a created handle's time stamp source; libpcap's status.
-func SetTstampType(h int, name string) (rc int, err error) {
-	defer guard(&err)
-	rd, err := getReader(h)
-	if err != nil {
-		return 0, kinded(err)
-	}
-	if gopcapy.TstampTypeValue(name) < 0 {
-		return 0, errors.New("ValueError: unknown time stamp type " + strconv.Quote(name))
-	}
-	rc, err = rd.r.SetTstampType(name)
-	return rc, kinded(err)
+// DatalinkDescription returns libpcap's description of a link type, "" if unknown.
+func DatalinkDescription(dlt int) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = ""
+		}
+	}()
+	return gopcapy.DatalinkDescription(dlt)
+}
+
+// DatalinkValue returns the link type of a name, -1 if unknown.
+func DatalinkValue(name string) (v int) {
+	defer guardInt(&v)
+	return gopcapy.DatalinkValue(name)
 }
