@@ -1,7 +1,6 @@
 package pybridge
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -30,7 +29,7 @@ func SetTstampType(h int, name string) (rc int, err error) {
 		return 0, kinded(err)
 	}
 	if gopcapy.TstampTypeValue(name) < 0 {
-		return 0, errors.New("ValueError: unknown time stamp type " + strconv.Quote(name))
+		return 0, valueError("unknown time stamp type " + strconv.Quote(name))
 	}
 	rc, err = rd.r.SetTstampType(name)
 	return rc, kinded(err)

@@ -13,7 +13,8 @@ class BPFError(Exception):
     """A BPF program could not be built (``BPFProgram`` constructor)."""
 
 
-# The Go bridge reports errors as RuntimeError("Kind: message").
+# The Go bridge reports errors as RuntimeError("Kind: message"); the kinds are
+# gopcapy/pybridge/errkinds.go's constants (its test checks this table).
 _KINDS: dict[str, type[Exception]] = {
     "PcapError": PcapError,
     "BPFError": BPFError,
