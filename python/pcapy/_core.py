@@ -21,7 +21,10 @@ from ._errors import translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from typing import Any, Callable, ParamSpec, TypeVar
+
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R")
 
 _EXTENSION = "pcapy._gopcapy._gopcapy"
 _EXTENSION_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gopcapy")
@@ -128,7 +131,7 @@ class _Extension:
 
     def usable(self) -> bool:
         """True when Go calls can be made here without loading anything new."""
-        return self.__dict__["_state"] == "loaded"
+        return bool(self.__dict__["_state"] == "loaded")
 
     def _forked(self) -> None:
         """In a fork child: forget the parent's runtime if it was started."""
@@ -185,17 +188,32 @@ class _Unloaded(_Extension):
                 (k, v) for k, v in vars(module).items() if not k.startswith("__")
             )
             self.__dict__["_state"] = "loaded"
-            self.__class__ = _Extension
+            self.__class__ = _Extension  # type: ignore[assignment]  # shed __getattr__ (see _Extension)
 
 
-go = _Unloaded()
-os.register_at_fork(after_in_child=go._forked)
+_extension = _Unloaded()
+os.register_at_fork(after_in_child=_extension._forked)
+
+if TYPE_CHECKING:
+    # For mypy, go is the extension module: python/stubs/pcapy/_gopcapy/_gopcapy.pyi,
+    # generated from gopcapy/pybridge by `go run ./tools/bridgestub`.
+    from ._gopcapy import _gopcapy
+
+    go = _gopcapy
+else:
+    go = _extension
 
 
-def call(fn: Callable[..., Any], *args: Any) -> Any:
+def usable() -> bool:
+    """True when Go calls can be made here without loading anything new
+    (False before the first use and in a fork child of a user)."""
+    return _extension.usable()
+
+
+def call(fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
     """Call a bridge function, raising pcapy's exception types on error."""
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except RuntimeError as err:
         raise translate(err) from None
 
@@ -204,7 +222,7 @@ def cleanup(name: str, *args: Any) -> Any:
     """Call a releasing bridge function (close, free) if this process's Go
     runtime holds the object: in a fork child the parent owns it, and
     closing the child's copy of a Python object is then a no-op."""
-    if go.usable():
+    if usable():
         return call(getattr(go, name), *args)
     return None
 
