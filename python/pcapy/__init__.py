@@ -41,6 +41,22 @@ _LAZY = {
 }
 
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what __getattr__ gives, for type checkers (pcapy is py.typed)
+    from ._arrow import read_arrow as read_arrow, to_parquet as to_parquet
+    from ._chunks import iter_columns as iter_columns, iter_dataframes as iter_dataframes
+    from ._columns import read_columns as read_columns, read_dataframe as read_dataframe
+    from ._devices import (
+        Address as Address,
+        Interface as Interface,
+        datalink_description as datalink_description,
+        datalink_name as datalink_name,
+        datalink_value as datalink_value,
+        interfaces as interfaces,
+    )
+    from ._flows import merge_flows as merge_flows, read_flows as read_flows
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:

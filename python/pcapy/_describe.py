@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import time
 from collections import Counter
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 ETH_IPV4, ETH_IPV6, ETH_ARP, ETH_VLANS = 0x0800, 0x86DD, 0x0806, (0x8100, 0x88A8)
 PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
@@ -78,7 +78,7 @@ def clock(ts: tuple[int, int]) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(ts[0])) + f".{ts[1]:06d}"
 
 
-def summary(linktype: int, packets: Iterable[tuple]) -> str:
+def summary(linktype: int, packets: Iterable[tuple[Any, ...]]) -> str:
     """'N packets (TCP 8, ARP 2), HH:MM:SS.ffffff – HH:MM:SS.ffffff UTC'."""
     packets = list(packets)
     if not packets:

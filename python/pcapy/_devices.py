@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import Callable
 
 from ._args import check_int, check_str, clamp_c_int
 from ._core import call, go
@@ -33,7 +34,7 @@ def interfaces() -> list[Interface]:
     ]
 
 
-def _link_text(lookup, linktype: int) -> str:
+def _link_text(lookup: Callable[[int], str], linktype: int) -> str:
     """libpcap's text for a link type, ValueError when it has none."""
     linktype = check_int(linktype, "linktype")
     text = lookup(clamp_c_int(linktype))

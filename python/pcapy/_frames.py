@@ -58,7 +58,7 @@ def inet_checksum(data: bytes) -> int:
     total = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+    return int(~total & 0xFFFF)
 
 
 def _pseudo_header(src_ip: str, dst_ip: str, proto: int, length: int) -> bytes:
@@ -197,10 +197,10 @@ def write_pcap(path: PathOrFile, packets: Iterable[Packet], linktype: int = LINK
                           2, 4, 0, 0, snaplen, linktype))
         for pkt in packets:
             if len(pkt) == 2:
-                ts, data = pkt  # type: ignore[misc]
+                ts, data = pkt
                 orig = len(data)
             else:
-                ts, data, orig = pkt  # type: ignore[misc]
+                ts, data, orig = pkt
             if len(data) > snaplen:
                 data = data[:snaplen]
             sec, frac = divmod(ts, 1_000_000_000)
@@ -244,10 +244,10 @@ def write_pcapng(path: PathOrFile, packets: Iterable[Packet], linktype: int = LI
         write(_pcapng_block(1, struct.pack("<HHI", linktype, 0, snaplen) + options))
         for pkt in packets:
             if len(pkt) == 2:
-                ts, data = pkt  # type: ignore[misc]
+                ts, data = pkt
                 orig = len(data)
             else:
-                ts, data, orig = pkt  # type: ignore[misc]
+                ts, data, orig = pkt
             if len(data) > snaplen:
                 data = data[:snaplen]
             units = ts // divisor

@@ -86,7 +86,7 @@ def _marker(token: bytes, kind: bytes, index: int) -> bytes:
 
 def _seconds(hdr: Any) -> float:
     sec, usec = hdr.getts()
-    return sec + usec / 1e6
+    return float(sec + usec / 1e6)
 
 
 def _is_marker(data: bytes) -> bool:
@@ -103,7 +103,7 @@ class LiveCapture:
     """
 
     def __init__(self, interface: Any = None, filter: Optional[str] = None, *,  # noqa: A002
-                 path: os.PathLike | str, snaplen: int = 65535, promisc: bool = False,
+                 path: os.PathLike[str] | str, snaplen: int = 65535, promisc: bool = False,
                  buffer_size: int = 16 << 20, timeout: float = 5.0) -> None:
         self.end = interface if hasattr(interface, "inside") else None  # a veth_pair end
         self.interface: str = interface.dev if self.end else (interface or "lo")

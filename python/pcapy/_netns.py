@@ -130,13 +130,13 @@ class VethEnd:
         """A command line that runs ``command`` in this namespace."""
         return ["ip", "netns", "exec", self.ns, *command]
 
-    def run(self, command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    def run(self, command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         """subprocess.run(command) in this namespace; output captured as text,
         a non-zero exit raises CalledProcessError unless ``check=False``."""
         kwargs = {"capture_output": True, "text": True, "check": True, **kwargs}
         return subprocess.run(self.argv(*command), **kwargs)
 
-    def popen(self, command: Sequence[str], **kwargs: Any) -> subprocess.Popen:
+    def popen(self, command: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
         """subprocess.Popen(command) in this namespace (the caller waits for it)."""
         return subprocess.Popen(self.argv(*command), **kwargs)
 

@@ -50,7 +50,7 @@ def _ns(ts: Any) -> int:
     return whole * 1_000_000_000 + round((ts - whole) * 1e9)
 
 
-def build_frame(spec: dict, linktype: int = 1) -> bytes:
+def build_frame(spec: dict[str, Any], linktype: int = 1) -> bytes:
     """The frame (or raw IP packet) a spec describes; see DEFAULTS."""
     unknown = set(spec) - set(DEFAULTS)
     if unknown:

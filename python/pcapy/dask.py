@@ -77,7 +77,7 @@ def read_pcaps(
     chunk_bytes: Optional[int] = DEFAULT_CHUNK_BYTES,
     on_error: str = "raise",
     index: Optional[str] = None,
-    storage_options: Optional[dict] = None,
+    storage_options: Optional[dict[str, Any]] = None,
 ) -> "dask.dataframe.DataFrame":
     """Read capture files into a lazy Dask DataFrame, one row per packet.
 
@@ -148,7 +148,9 @@ def read_pcaps(
         if local:
             parts, divisions = _divisions(np, pd, fs, parts)
     reader = _PartReader(filter or "", tuple(names), on_error, None if local else fs, index)
-    return dd.from_map(reader, parts, meta=meta, divisions=divisions, label="read-pcaps", enforce_metadata=False)
+    frame: dask.dataframe.DataFrame = dd.from_map(
+        reader, parts, meta=meta, divisions=divisions, label="read-pcaps", enforce_metadata=False)
+    return frame
 
 
 def read_flows(
@@ -160,7 +162,7 @@ def read_flows(
     active_timeout: Optional[float] = _flows.ACTIVE_TIMEOUT,
     bidirectional: bool = True,
     on_error: str = "raise",
-    storage_options: Optional[dict] = None,
+    storage_options: Optional[dict[str, Any]] = None,
     compute: bool = False,
 ) -> "Union[dask.dataframe.DataFrame, pandas.DataFrame]":
     """pcapy.read_flows over many and large captures, on any Dask scheduler:
@@ -242,7 +244,7 @@ class _FlowsReader:
     worker): a whole local file streams through pcapy.read_flows, a byte
     range becomes a Go column job of the flow fields, counted into flows."""
 
-    def __init__(self, filter: str, on_error: str, fs: Any, timeouts: dict) -> None:  # noqa: A002
+    def __init__(self, filter: str, on_error: str, fs: Any, timeouts: dict[str, Any]) -> None:  # noqa: A002
         self.filter, self.on_error, self.fs, self.timeouts = filter, on_error, fs, timeouts
 
     def __call__(self, part: Part) -> "pandas.DataFrame":
@@ -256,7 +258,7 @@ class _FlowsReader:
             _flows._timeout_ns(self.timeouts["active_timeout"], "active_timeout"), self.timeouts["bidirectional"])
 
 
-def _merge_flows(tables: list, timeouts: dict) -> "pandas.DataFrame":
+def _merge_flows(tables: list[Any], timeouts: dict[str, Any]) -> "pandas.DataFrame":
     """One node of read_flows' reduction: consecutive tables, in order."""
     return _flows.merge_flows(tables, **timeouts)
 
@@ -282,7 +284,7 @@ def _meta(pd: Any, np: Any, dd: Any, names: list[str]) -> "pandas.DataFrame":
     return meta
 
 
-def _divisions(np: Any, pd: Any, fs: Any, parts: list[Part]) -> tuple[list[Part], Optional[tuple]]:
+def _divisions(np: Any, pd: Any, fs: Any, parts: list[Part]) -> tuple[list[Part], Optional[tuple[Any, ...]]]:
     """Divisions on ts from each partition's first and last packet times
     (Go reads one record and the last few hundred KiB of each), with each
     part told its bounds; None when they are not in order or a partition
@@ -334,7 +336,7 @@ def _need(module: str) -> Any:
         ) from exc
 
 
-def _expand(fsspec: Any, paths: Paths, storage_options: dict) -> tuple[Any, list[str]]:
+def _expand(fsspec: Any, paths: Paths, storage_options: dict[str, Any]) -> tuple[Any, list[str]]:
     """The filesystem and the files named by paths (globs expanded)."""
     if isinstance(paths, (str, os.PathLike)):
         items = [paths]
@@ -366,7 +368,7 @@ def _expand(fsspec: Any, paths: Paths, storage_options: dict) -> tuple[Any, list
     return fs, files
 
 
-def _natural(path: str) -> list:
+def _natural(path: str) -> list[Any]:
     """Sort key putting rotated files in order: x.pcap2 before x.pcap10."""
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
 
@@ -399,7 +401,7 @@ class _PartReader:
     """Reads one partition (a picklable callable: Dask sends it to workers).
     fs is None for local files, which Go reads itself."""
 
-    def __init__(self, filter: str, names: tuple, on_error: str, fs: Any,  # noqa: A002
+    def __init__(self, filter: str, names: tuple[str, ...], on_error: str, fs: Any,  # noqa: A002
                  index: Optional[str]) -> None:
         self.filter, self.names, self.on_error, self.fs, self.index = filter, names, on_error, fs, index
 

@@ -39,7 +39,7 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
-_CAPTURES = pytest.StashKey[list]()
+_CAPTURES = pytest.StashKey[list[Any]]()
 _FAILED = pytest.StashKey[bool]()
 KEEP_CHOICES = ("on-failure", "always", "never")
 
@@ -67,13 +67,15 @@ def pcap_capture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any
     """Factory of live captures over a with-block; see the plugin's docstring."""
     from pcapy._live_capture import CaptureNotPermitted, LiveCapture, capture_permitted
 
-    captures: list = request.node.stash.setdefault(_CAPTURES, [])
+    captures: list[Any] = request.node.stash.setdefault(_CAPTURES, [])
     config = request.config
     reason = capture_permitted()
     if reason:  # at setup: the skip names the test, not a line of this plugin
         _unavailable(config, reason)
 
     class _Capture(LiveCapture):
+        label = ""  # the kept file's name part, set by start()
+
         def __enter__(self) -> "LiveCapture":
             try:
                 return super().__enter__()
@@ -136,7 +138,7 @@ def _safe(text: str) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     captures = item.stash.get(_CAPTURES, None)
     if not captures:
@@ -162,7 +164,7 @@ def _keep(item: pytest.Item, cap: Any) -> Path:
     """Where the capture is kept: copied into --pcap-dir, else left in place."""
     directory = item.config.getoption("pcap_dir")
     if not directory:
-        return cap.path
+        return Path(cap.path)
     target = Path(directory) / f"{_safe(item.nodeid)}-{cap.label}.pcap"
     if not target.exists() or target.stat().st_mtime < cap.path.stat().st_mtime:
         target.parent.mkdir(parents=True, exist_ok=True)
