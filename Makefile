@@ -42,8 +42,8 @@ demo: build $(SAMPLE)  ## Summarise a generated sample capture (examples/01_summ
 	$(PY) examples/01_summary.py $(SAMPLE)
 
 .PHONY: test
-test: setup build wheels  ## Run all tests: go test, pytest (wheels included), pytest on 3.10 and 3.13
-	go vet ./gopcapy/...
+test: setup build wheels  ## Run all tests: lint, go test, pytest (wheels included), pytest on 3.10 and 3.13
+	$(MAKE) --no-print-directory lint
 	go test ./gopcapy/...
 	$(MAKE) race
 	$(MAKE) --no-print-directory test-pythons
@@ -95,10 +95,13 @@ wheels: system $(PY)  ## Build manylinux wheels for each CPython 3.10-3.13 found
 	$(PY) tools/wheels.py
 
 .PHONY: lint
-lint: $(PY)  ## gofmt, go vet and ruff
-	@test -z "$$(gofmt -l gopcapy)" || (gofmt -l gopcapy; exit 1)
-	go vet ./gopcapy/...
+lint: build  ## gofmt, go vet, ruff, mypy --strict, the bridge stub (fresh, and stubtest against the built extension)
+	@test -z "$$(gofmt -l gopcapy tools)" || (gofmt -l gopcapy tools; exit 1)
+	go vet ./gopcapy/... ./tools/...
 	$(PY) -m ruff check python examples build.py setup.py tools
+	go run ./tools/bridgestub -check
+	$(PY) -m mypy
+	MYPYPATH=python/stubs $(PY) -m mypy.stubtest --allowlist python/stubs/stubtest-allowlist.txt pcapy._gopcapy._gopcapy
 
 .PHONY: clean
 clean:  ## Remove build outputs, virtualenvs and samples
