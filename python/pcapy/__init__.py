@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # what __getattr__ gives, for type checkers (pcapy is py.type
         interfaces as interfaces,
     )
     from ._flows import merge_flows as merge_flows, read_flows as read_flows
+del TYPE_CHECKING
 
 
 def __getattr__(name: str) -> object:
