@@ -15,7 +15,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 import capgen  # noqa: E402
 import pcapy  # noqa: E402
-from conftest import T0  # noqa: E402
+from testhelpers import T0  # noqa: E402
 from test_columns import COLUMNS, LINK_CAPTURES, capture, damaged, expected  # noqa: E402
 
 

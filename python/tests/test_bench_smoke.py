@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from testhelpers import REPO
+
+pytestmark = [pytest.mark.differential, pytest.mark.slow]
 
 
 def reference_python() -> str:

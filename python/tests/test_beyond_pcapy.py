@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pcapy
-from conftest import frames
+from testhelpers import frames
 from livetools import collect, frame, open_a, sender_b
 from pcapy._netns import VethPair
 

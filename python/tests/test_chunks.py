@@ -19,7 +19,7 @@ pd = pytest.importorskip("pandas")
 
 import capgen  # noqa: E402
 import pcapy  # noqa: E402
-from conftest import T0, is_root  # noqa: E402
+from testhelpers import T0, is_root  # noqa: E402
 from test_columns import COLUMNS, LINK_CAPTURES, assert_columns, capture, damaged, expected  # noqa: E402
 
 
@@ -168,6 +168,8 @@ def test_memory_is_bounded_by_a_chunk(tmp_path: Path) -> None:
     assert grown < 100 and grown < whole_mb / 4, (grown, whole_mb)
 
 
+@pytest.mark.live
+@pytest.mark.root
 @pytest.mark.skipif(not is_root(), reason="live capture needs root")
 def test_live_reader_streams_chunks_and_flows() -> None:
     reader = pcapy.open_live("lo", 65535, 0, 200)

@@ -20,7 +20,7 @@ pd = pytest.importorskip("pandas")
 
 import capgen  # noqa: E402
 import pcapy  # noqa: E402
-from conftest import MAC_A, MAC_B, T0, is_root  # noqa: E402
+from testhelpers import MAC_A, MAC_B, T0, is_root  # noqa: E402
 
 COLUMNS = ["ts", "caplen", "len", "linktype", "eth_type", "vlan", "ip_version", "src", "dst",
            "proto", "sport", "dport", "tcp_flags", "payload_len"]
@@ -448,6 +448,8 @@ def test_missing_numpy_says_what_to_install(tmp_path: Path) -> None:
     assert "pip install 'gopcapy[analysis]'" in out.stdout and "numpy" in out.stdout, out.stderr
 
 
+@pytest.mark.live
+@pytest.mark.root
 @pytest.mark.skipif(not is_root(), reason="live capture needs root")
 def test_live_reader_source_reads_count_packets() -> None:
     reader = pcapy.open_live("lo", 65535, 0, 200)

@@ -15,12 +15,14 @@ import pytest
 
 import capgen
 import pcapy
-from conftest import REPO
+from testhelpers import REPO
 
 dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 fsspec = pytest.importorskip("fsspec")
 import pcapy.dask  # noqa: E402  (after the skips)
+
+pytestmark = [pytest.mark.slow]
 
 FORMATS = {
     "pcap": {},

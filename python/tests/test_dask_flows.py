@@ -12,12 +12,14 @@ import pytest
 
 import capgen
 import pcapy
-from conftest import T0
+from testhelpers import T0
 
 dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 fsspec = pytest.importorskip("fsspec")
 import pcapy.dask  # noqa: E402  (after the skips)
+
+pytestmark = [pytest.mark.slow]
 
 
 def same_flows(got: "pd.DataFrame", want: "pd.DataFrame") -> None:

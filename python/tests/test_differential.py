@@ -30,6 +30,8 @@ import pytest
 
 import capgen
 
+pytestmark = [pytest.mark.differential]
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 PROBE = HERE / "diff_probe.py"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pcapy
-from conftest import packets
+from testhelpers import packets
 
 
 def read_all(path: Path, **kw) -> list[tuple[pcapy.Pkthdr, bytes]]:

@@ -11,7 +11,7 @@ import pytest
 
 import capgen
 import pcapy
-from conftest import REPO
+from testhelpers import REPO
 
 EXAMPLES = REPO / "examples"
 

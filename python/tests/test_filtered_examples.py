@@ -19,7 +19,7 @@ import capgen
 from livetools import frame
 from pcapy._netns import VethPair
 import pcapy
-from conftest import REPO
+from testhelpers import REPO
 
 EXAMPLES = REPO / "examples"
 WATCHED = "10.99.0.1"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pcapy
-from conftest import frames
+from testhelpers import frames
 
 
 def is_tcp(frame: bytes) -> bool:
@@ -36,7 +36,7 @@ def test_setfilter_midway_applies_to_packets_already_buffered(eth_pcap: Path) ->
 def test_setfilter_can_be_widened_midway(tmp_path: Path, fmt: str) -> None:
     """Packets the old filter dropped while reading ahead are seen by the new one."""
     import capgen
-    from conftest import packets
+    from testhelpers import packets
 
     path = tmp_path / f"x.{fmt}"
     (capgen.write_pcap if fmt == "pcap" else capgen.write_pcapng)(path, packets())

@@ -14,7 +14,7 @@ pd = pytest.importorskip("pandas")
 
 import capgen  # noqa: E402
 import pcapy  # noqa: E402
-from conftest import T0  # noqa: E402
+from testhelpers import T0  # noqa: E402
 from test_columns import LINK_CAPTURES, capture, damaged, expected  # noqa: E402
 
 SECOND = 1_000_000_000

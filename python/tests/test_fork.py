@@ -12,7 +12,7 @@ from pathlib import Path
 
 import capgen
 import pytest
-from conftest import REPO, packets
+from testhelpers import REPO, packets
 
 TIMEOUT = 60
 

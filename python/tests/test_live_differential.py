@@ -25,6 +25,8 @@ import pytest
 from pcapy import _netns
 from test_differential import checking_the_harness, ours_python, raises, reference_python
 
+pytestmark = [pytest.mark.differential, pytest.mark.live, pytest.mark.root]
+
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "live_probe.py"
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pcapy
-from conftest import REPO
+from testhelpers import REPO
 from pcapy._netns import VethPair, mac_text as mac
 
 SNIFF = str(REPO / "examples" / "03_sniff.py")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import pcapy
-from conftest import frames
+from testhelpers import frames
 
 N = len(frames())
 

@@ -8,7 +8,7 @@ import pytest
 
 import capgen
 import pcapy
-from conftest import frames, packets
+from testhelpers import frames, packets
 
 
 def test_missing_file_message(tmp_path: Path) -> None:

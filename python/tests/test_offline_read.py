@@ -10,7 +10,7 @@ import pytest
 
 import capgen
 import pcapy
-from conftest import expected_usec, frames, packets
+from testhelpers import expected_usec, frames, packets
 
 
 def read_all(reader: pcapy.Reader) -> list[tuple[pcapy.Pkthdr, bytes]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PLUGIN_ARGS, REPO
+from testhelpers import PLUGIN_ARGS, REPO
 from pcapy import _netns
 from pcapy._live_capture import capture_permitted
 

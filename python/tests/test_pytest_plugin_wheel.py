@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from testhelpers import REPO
 from pcapy import _netns
 from pcapy._live_capture import capture_permitted
+
+pytestmark = [pytest.mark.slow]
 
 # The wheel for this interpreter (make wheels builds one per CPython).
 WHEELS = sorted((REPO / "dist").glob(f"gopcapy-*-cp{sys.version_info[0]}{sys.version_info[1]}-*.whl"),

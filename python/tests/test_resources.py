@@ -14,7 +14,7 @@ from pathlib import Path
 
 import capgen
 import pytest
-from conftest import REPO, is_root, packets
+from testhelpers import REPO, is_root, packets
 
 import pcapy
 

@@ -309,6 +309,7 @@ def test_nested_read_results_match_libpcap_order(tmp_path: Path) -> None:
     assert order == want
 
 
+@pytest.mark.differential
 @pytest.mark.timeout(120)
 def test_reentrant_callbacks_match_pcapy_ng(tmp_path: Path) -> None:
     """next/setfilter/dispatch inside loop/dispatch callbacks, and loop(cnt)

@@ -24,10 +24,12 @@ from pathlib import Path
 import pytest
 
 import capgen
-from conftest import REPO
+from testhelpers import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
 import pythons  # noqa: E402  (tools/pythons.py: which interpreters the wheels are for)
+
+pytestmark = [pytest.mark.slow]
 
 DIST = REPO / "dist"
 WHEELS = sorted(DIST.glob("gopcapy-*.whl"))
