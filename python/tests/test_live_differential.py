@@ -23,7 +23,8 @@ from typing import Any, Callable
 import pytest
 
 from pcapy import _netns
-from test_differential import checking_the_harness, ours_python, raises, reference_python
+from differential import checking_the_harness, ours_python, reference_python
+from divergences import raises
 
 pytestmark = [pytest.mark.differential, pytest.mark.live, pytest.mark.root]
 

@@ -317,7 +317,7 @@ def test_reentrant_callbacks_match_pcapy_ng(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from test_differential import reference_python
+    from differential import reference_python
 
     path = _file(tmp_path, 40)
     probe = str(Path(__file__).with_name("reentry_probe.py"))
