@@ -21,19 +21,25 @@ func reportPerPacket(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchPackets, "ns/pkt")
 }
 
-func BenchmarkReadBatch(b *testing.B) {
+// benchReadAll is one benchmark op per whole read of benchCapture's file:
+// open it, set filter (if any), call read (it returns how many packets it
+// read) until io.EOF, and check that want packets came.
+func benchReadAll(b *testing.B, filter string, want int, read func(r *Reader) (int, error)) {
 	path := benchCapture(b)
-	var batch Batch
-	b.SetBytes(benchPackets * 98)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r, err := OpenOffline(path)
 		if err != nil {
 			b.Fatal(err)
 		}
+		if filter != "" {
+			if err := r.SetFilter(filter); err != nil {
+				b.Fatal(err)
+			}
+		}
 		total := 0
 		for {
-			n, err := r.ReadBatch(&batch, 1024, 0)
+			n, err := read(r)
 			total += n
 			if err == io.EOF {
 				break
@@ -43,68 +49,30 @@ func BenchmarkReadBatch(b *testing.B) {
 			}
 		}
 		r.Close()
-		if total != benchPackets {
-			b.Fatalf("read %d packets", total)
+		if total != want {
+			b.Fatalf("read %d packets, want %d", total, want)
 		}
 	}
 	reportPerPacket(b)
+}
+
+func BenchmarkReadBatch(b *testing.B) {
+	var batch Batch
+	b.SetBytes(benchPackets * 98)
+	benchReadAll(b, "", benchPackets, func(r *Reader) (int, error) { return r.ReadBatch(&batch, 1024, 0) })
 }
 
 func BenchmarkNext(b *testing.B) {
-	path := benchCapture(b)
 	b.SetBytes(benchPackets * 98)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r, err := OpenOffline(path)
-		if err != nil {
-			b.Fatal(err)
+	benchReadAll(b, "", benchPackets, func(r *Reader) (int, error) {
+		if _, _, err := r.Next(); err != nil {
+			return 0, err
 		}
-		total := 0
-		for {
-			_, _, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			total++
-		}
-		r.Close()
-		if total != benchPackets {
-			b.Fatalf("read %d packets", total)
-		}
-	}
-	reportPerPacket(b)
+		return 1, nil
+	})
 }
 
 func BenchmarkFilteredReadBatch(b *testing.B) {
-	path := benchCapture(b)
 	var batch Batch
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r, err := OpenOffline(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := r.SetFilter("udp"); err != nil {
-			b.Fatal(err)
-		}
-		total := 0
-		for {
-			n, err := r.ReadBatch(&batch, 1024, 0)
-			total += n
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		r.Close()
-		if total != benchPackets/2 {
-			b.Fatalf("read %d packets", total)
-		}
-	}
-	reportPerPacket(b)
+	benchReadAll(b, "udp", benchPackets/2, func(r *Reader) (int, error) { return r.ReadBatch(&batch, 1024, 0) })
 }

@@ -54,6 +54,20 @@ func exampleCapture() string {
 	return path
 }
 
+// exampleReader opens exampleCapture's file as ExampleOpenOffline does; done
+// closes the reader and removes the file.
+func exampleReader() (r *gopcapy.Reader, done func()) {
+	path := exampleCapture()
+	r, err := gopcapy.OpenOffline(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return r, func() {
+		r.Close()
+		os.RemoveAll(filepath.Dir(path))
+	}
+}
+
 func ExampleOpenOffline() {
 	path := exampleCapture()
 	defer os.RemoveAll(filepath.Dir(path))
@@ -99,14 +113,8 @@ func ExampleOpenOfflinePrecision() {
 }
 
 func ExampleReader_ReadBatch() {
-	path := exampleCapture()
-	defer os.RemoveAll(filepath.Dir(path))
-
-	r, err := gopcapy.OpenOffline(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer r.Close()
+	r, done := exampleReader()
+	defer done()
 	var b gopcapy.Batch
 	for {
 		n, err := r.ReadBatch(&b, 2, 0)
@@ -126,14 +134,8 @@ func ExampleReader_ReadBatch() {
 }
 
 func ExampleReader_Dispatch() {
-	path := exampleCapture()
-	defer os.RemoveAll(filepath.Dir(path))
-
-	r, err := gopcapy.OpenOffline(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer r.Close()
+	r, done := exampleReader()
+	defer done()
 	for {
 		n, err := r.Dispatch(3, func(h gopcapy.Pkthdr, data []byte) {})
 		if err != nil {
@@ -151,18 +153,12 @@ func ExampleReader_Dispatch() {
 }
 
 func ExampleReader_SetFilter() {
-	path := exampleCapture()
-	defer os.RemoveAll(filepath.Dir(path))
-
-	r, err := gopcapy.OpenOffline(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer r.Close()
+	r, done := exampleReader()
+	defer done()
 	if err := r.SetFilter("udp"); err != nil {
 		log.Fatal(err)
 	}
-	err = r.Loop(0, func(h gopcapy.Pkthdr, data []byte) {
+	err := r.Loop(0, func(h gopcapy.Pkthdr, data []byte) {
 		fmt.Println("UDP at", h.Sec)
 	})
 	if err != nil {
@@ -240,16 +236,11 @@ func ExampleOpenDumper() {
 }
 
 func ExampleReader_Close() {
-	path := exampleCapture()
-	defer os.RemoveAll(filepath.Dir(path))
-
-	r, err := gopcapy.OpenOffline(path)
-	if err != nil {
-		log.Fatal(err)
-	}
+	r, done := exampleReader()
+	defer done()
 	r.Close()
 	r.Close() // idempotent
-	_, _, err = r.Next()
+	_, _, err := r.Next()
 	fmt.Println(err, err == gopcapy.ErrClosed)
 	// Output: pcap is closed true
 }

@@ -2,25 +2,15 @@ package gopcapy_test
 
 import (
 	"fmt"
-	"log"
-	"os"
-	"path/filepath"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-
-	"github.com/gopcapy/gopcapy/gopcapy"
 )
 
 // A Reader is a gopacket packet source: gopacket decodes what gopcapy reads.
 func ExampleReader_gopacket() {
-	path := exampleCapture()
-	defer os.RemoveAll(filepath.Dir(path))
-	r, err := gopcapy.OpenOffline(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer r.Close()
+	r, done := exampleReader()
+	defer done()
 	src := gopacket.NewPacketSource(r, r.LayersLinkType())
 	for pkt := range src.Packets() {
 		ip := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)

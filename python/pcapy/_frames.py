@@ -13,10 +13,11 @@ without loading the Go extension).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
-from typing import BinaryIO, Iterable, Union
+from typing import BinaryIO, Callable, Iterable, Iterator, Union
 
 # Link-layer header types as written into file headers (LINKTYPE_* values).
 LINKTYPE_NULL = 0
@@ -167,12 +168,34 @@ def arp_request(src_mac: bytes, src_ip: str, target_ip: str, vlan: int | None = 
 
 # ---------------------------------------------------------------- writers
 
-def _open(path: PathOrFile) -> tuple[BinaryIO, bool]:
-    """Accept a path or an already-open binary file (e.g. sys.stdout.buffer).
-    Returns (file, should_close). A large buffer keeps 1M-packet writes fast."""
+@contextlib.contextmanager
+def _writing(path: PathOrFile) -> Iterator[Callable[[bytes], object]]:
+    """The write function of a path or of an already-open binary file (e.g.
+    sys.stdout.buffer); a path is closed after, a file only flushed. A large
+    buffer keeps 1M-packet writes fast."""
     if hasattr(path, "write"):
-        return path, False  # type: ignore[return-value]
-    return open(path, "wb", buffering=1 << 20), True
+        f: BinaryIO = path  # type: ignore[assignment]
+        close = False
+    else:
+        f, close = open(path, "wb", buffering=1 << 20), True
+    try:
+        yield f.write
+    finally:
+        if close:
+            f.close()
+        else:
+            f.flush()
+
+
+def _records(packets: Iterable[Packet], snaplen: int) -> Iterator[tuple[int, bytes, int]]:
+    """(ts_ns, data cut to snaplen, orig_len) of each packet tuple."""
+    for pkt in packets:
+        if len(pkt) == 2:
+            ts, data = pkt
+            orig = len(data)
+        else:
+            ts, data, orig = pkt
+        yield ts, data[:snaplen], orig
 
 
 def write_pcap(path: PathOrFile, packets: Iterable[Packet], linktype: int = LINKTYPE_ETHERNET,
@@ -189,29 +212,15 @@ def write_pcap(path: PathOrFile, packets: Iterable[Packet], linktype: int = LINK
     record = struct.Struct(order + "IIII")  # one preallocated Struct: this loop is hot
     pack = record.pack
     divisor = 1 if nanosecond else 1000
-    f, close = _open(path)
     count = 0
-    try:
-        write = f.write
+    with _writing(path) as write:
         write(struct.pack(order + "IHHiIII", PCAP_MAGIC_NS if nanosecond else PCAP_MAGIC_US,
                           2, 4, 0, 0, snaplen, linktype))
-        for pkt in packets:
-            if len(pkt) == 2:
-                ts, data = pkt
-                orig = len(data)
-            else:
-                ts, data, orig = pkt
-            if len(data) > snaplen:
-                data = data[:snaplen]
+        for ts, data, orig in _records(packets, snaplen):
             sec, frac = divmod(ts, 1_000_000_000)
             write(pack(sec, frac // divisor, len(data), orig))
             write(data)
             count += 1
-    finally:
-        if close:
-            f.close()
-        else:
-            f.flush()
     return count
 
 
@@ -232,24 +241,15 @@ def write_pcapng(path: PathOrFile, packets: Iterable[Packet], linktype: int = LI
     """
     divisor = 1 if nanosecond else 1000
     epb = struct.Struct("<IIIIIII")  # type, total len, if id, ts hi, ts lo, caplen, orig len
-    f, close = _open(path)
     count = 0
-    try:
-        write = f.write
+    with _writing(path) as write:
         # SHB: byte-order magic, version 1.0, section length -1 (= unknown).
         write(_pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
         options = b""
         if nanosecond:  # if_tsresol (9): one byte, padded to 4, then opt_endofopt
             options = struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0)
         write(_pcapng_block(1, struct.pack("<HHI", linktype, 0, snaplen) + options))
-        for pkt in packets:
-            if len(pkt) == 2:
-                ts, data = pkt
-                orig = len(data)
-            else:
-                ts, data, orig = pkt
-            if len(data) > snaplen:
-                data = data[:snaplen]
+        for ts, data, orig in _records(packets, snaplen):
             units = ts // divisor
             pad = -len(data) % 4
             total = 32 + len(data) + pad
@@ -257,9 +257,4 @@ def write_pcapng(path: PathOrFile, packets: Iterable[Packet], linktype: int = LI
             write(data)  # separate writes: avoid copying the frame just to pad it
             write(b"\x00" * pad + total.to_bytes(4, "little"))
             count += 1
-    finally:
-        if close:
-            f.close()
-        else:
-            f.flush()
     return count
