@@ -31,7 +31,9 @@ def shape(pcapy: Any, dask: Any) -> dict[str, Any]:
     functions = sorted(n for n in pcapy.__all__ if inspect.isroutine(getattr(pcapy, n)))
     return {
         "__all__": sorted(pcapy.__all__),
-        "public": sorted(n for n in dir(pcapy) if not n.startswith("_") and not inspect.ismodule(getattr(pcapy, n))),
+        "public beyond __all__": sorted(
+            n for n in dir(pcapy)
+            if not n.startswith("_") and not inspect.ismodule(getattr(pcapy, n)) and n not in pcapy.__all__),
         "functions": {n: parameters(getattr(pcapy, n)) for n in functions},
         "classes": {
             c: {n: parameters(getattr(getattr(pcapy, c), n)) for n in own_names(getattr(pcapy, c))}
