@@ -72,6 +72,21 @@ the records and the first packet.
 Next, ReadBatch, Dispatch and Loop share the reader's position, so they can
 be mixed: packets one of them read ahead are handed out by the next call.
 
+# With gopacket
+
+A *Reader is a gopacket PacketDataSource and ZeroCopyPacketDataSource
+(gopacket_source.go), so gopacket decodes what it reads:
+
+	src := gopacket.NewPacketSource(r, r.LayersLinkType())
+	for pkt := range src.Packets() {
+		if ip, ok := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4); ok {
+			fmt.Println(pkt.Metadata().Timestamp, ip.SrcIP, ip.DstIP)
+		}
+	}
+
+ZeroCopyReadPacketData's data is valid until the next call; a closed reader
+reads as io.EOF, which ends the Packets channel.
+
 # Filters
 
 SetFilter compiles a filter expression (tcpdump's syntax, optimized, with the
@@ -166,6 +181,11 @@ descriptor that Close signals. That is why Close from another goroutine ends
 even a read that waits forever at once; the read returns ErrClosed. Stats,
 SendPacket, SetDirection, SetFanout and Fd work on live captures;
 FindAllDevs, Interfaces and LookupDev list devices.
+
+What is Linux's own lives in *_linux.go files behind build tags: the eventfd
+that Close signals (eventfd_linux.go) and PACKET_FANOUT (fanout_linux.go).
+Elsewhere *_other.go stand in (a wait runs to the end of its slice; SetFanout
+is an *Error); a port adds its own files.
 
 # Devices, Link Types and Time Stamps
 
