@@ -1,12 +1,16 @@
-"""loop() and dispatch(): counts, return values, callbacks that raise."""
+"""loop() and dispatch(): counts, return values, callbacks that raise, breakloop."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 import pcapy
+from livetools import open_a
+from pcapy._netns import VethPair
 from testhelpers import frames
 
 N = len(frames())
@@ -113,3 +117,47 @@ def test_mixing_next_loop_dispatch_keeps_order(eth_pcap: Path) -> None:
     reader.dispatch(2, lambda h, d: got.append(d))
     got += [d for _, d in reader]
     assert got == frames()
+
+
+# ---------------------------------------------------------------- breakloop
+
+
+@pytest.mark.parametrize("method", ["loop", "dispatch"])
+def test_breakloop_from_the_callback(eth_pcap: Path, method: str) -> None:
+    reader = pcapy.open_offline(str(eth_pcap))
+    seen = []
+
+    def callback(hdr: pcapy.Pkthdr, data: bytes) -> None:
+        seen.append(data)
+        if len(seen) == 5:
+            reader.breakloop()
+
+    result = getattr(reader, method)(-1, callback)
+    assert seen == frames()[:5]
+    assert result == (5 if method == "dispatch" else None)
+    assert reader.next()[1] == frames()[5]  # nothing lost
+
+
+def test_breakloop_before_loop_returns_at_once(eth_pcap: Path) -> None:
+    reader = pcapy.open_offline(str(eth_pcap))
+    reader.next()
+    reader.breakloop()
+    assert reader.dispatch(-1, lambda h, d: pytest.fail("callback ran")) == 0
+    assert reader.dispatch(-1, lambda h, d: None) == len(frames()) - 1
+
+
+def test_breakloop_from_another_thread_ends_a_quiet_loop(veth_pair: VethPair) -> None:
+    cap = open_a(veth_pair, to_ms=0)  # waits forever; no traffic comes
+    timer = threading.Timer(0.2, cap.breakloop)
+    timer.start()
+    start = time.monotonic()
+    cap.loop(-1, lambda h, d: None)
+    assert time.monotonic() - start < 2.0
+    timer.join()
+
+
+def test_breakloop_on_a_closed_reader_is_value_error(eth_pcap: Path) -> None:
+    reader = pcapy.open_offline(str(eth_pcap))
+    reader.close()
+    with pytest.raises(ValueError):
+        reader.breakloop()
