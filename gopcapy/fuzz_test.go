@@ -1,7 +1,6 @@
 package gopcapy
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 )
 
 // fuzzSeeds are small valid and damaged captures to start the fuzzer from.
@@ -18,31 +16,18 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	le, be := binary.LittleEndian, binary.BigEndian
 	small := mixed(3)
 	valid := pcapBytes(le, false, 65535, 1, small)
-	var ng bytes.Buffer
-	w, err := pcapgo.NewNgWriter(&ng, layers.LinkTypeEthernet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range small {
-		if err := w.WritePacket(r.ci(), r.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
 	hugeCaplen := append(pcapBytes(le, false, 65535, 1, nil), recordHeader(le, 1, 0, 0x7fffffff, 0x7fffffff)...)
 	hugeCaplen = append(hugeCaplen, icmpFrame()...)
 	overSnaplen := append(pcapBytes(le, false, 64, 1, nil), recordHeader(le, 1, 0, 200, 200)...)
 	overSnaplen = append(overSnaplen, make([]byte, 200)...)
 	return [][]byte{
 		valid,
-		pcapBytes(le, true, 65535, 1, small),  // nanoseconds
-		pcapBytes(be, false, 65535, 1, small), // big-endian
-		pcapBytes(be, true, 96, 101, small),   // big-endian ns, raw IP link type
-		ng.Bytes(),                            // pcapng
-		valid[:len(valid)-10],                 // truncated mid-packet
-		valid[:24],                            // header only
+		pcapBytes(le, true, 65535, 1, small),                 // nanoseconds
+		pcapBytes(be, false, 65535, 1, small),                // big-endian
+		pcapBytes(be, true, 96, 101, small),                  // big-endian ns, raw IP link type
+		pcapngBytes(t, layers.LinkTypeEthernet, small),       // pcapng
+		valid[:len(valid)-10],                                // truncated mid-packet
+		valid[:24],                                           // header only
 		append([]byte{0xab, 0xad, 0x1d, 0xea}, valid[4:]...), // bad magic
 		hugeCaplen,
 		overSnaplen,

@@ -1,6 +1,7 @@
 package gopcapy
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -137,12 +138,14 @@ func writePcap(t testing.TB, path string, lt layers.LinkType, snaplen uint32, na
 // writePcapng writes recs as a pcapng file with one interface.
 func writePcapng(t testing.TB, path string, lt layers.LinkType, recs []rec) string {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := pcapgo.NewNgWriter(f, lt)
+	return writeFile(t, path, pcapngBytes(t, lt, recs))
+}
+
+// pcapngBytes is a pcapng file of recs with one interface, written by pcapgo.
+func pcapngBytes(t testing.TB, lt layers.LinkType, recs []rec) []byte {
+	t.Helper()
+	var ng bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&ng, lt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +157,7 @@ func writePcapng(t testing.TB, path string, lt layers.LinkType, recs []rec) stri
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return ng.Bytes()
 }
 
 // pcapBytes builds a pcap file by hand, in either byte order, so tests can
