@@ -26,6 +26,8 @@ SCRIPT = r"""
 import json, resource, sys
 import pcapy
 
+pytestmark = [pytest.mark.slow]
+
 def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
