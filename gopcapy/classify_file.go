@@ -94,15 +94,23 @@ func (s *FileScan) setup(r *Reader) {
 	s.usable = true
 }
 
+// ScanStep is what a ScanFile callback does with the packet it was given.
+type ScanStep int
+
+const (
+	ScanNext  ScanStep = iota // take it and go on
+	ScanStop                  // take it and stop
+	ScanLeave                 // leave it unread and stop: the next read starts with it
+)
+
 // ScanFile hands up to maxN packets of r's capture file to fn, whole and in
-// place (data is valid during the call only), with the file offset after
-// each; fn returns false to leave that packet unread (the next read starts
-// with it). It returns the packets handed over and whether ScanFile can read
+// place, with the file offset after each. The data stays valid until the
+// next ScanFile with s; fn runs with r locked (it must not call r). It returns the packets handed over and whether ScanFile can read
 // on from there: false when the next packet is libpcap's to read (see
 // above), also at the end of the file, and when r is not a file it reads at
 // all (then nothing is handed over). ReadBatch and the others read on from
 // where ScanFile stopped.
-func (r *Reader) ScanFile(s *FileScan, maxN int, fn func(h Pkthdr, data []byte, end int64) bool) (n int, more bool) {
+func (r *Reader) ScanFile(s *FileScan, maxN int, fn func(h Pkthdr, data []byte, end int64) ScanStep) (n int, more bool) {
 	if r.lock() != nil {
 		return 0, false
 	}
@@ -129,11 +137,15 @@ func (r *Reader) ScanFile(s *FileScan, maxN int, fn func(h Pkthdr, data []byte, 
 			break
 		}
 		end := s.at + int64(s.lo+16+len(data))
-		if !fn(h, data, end) {
+		step := fn(h, data, end)
+		if step == ScanLeave {
 			break
 		}
 		s.lo += 16 + len(data)
 		n++
+		if step == ScanStop {
+			break
+		}
 	}
 	pos := s.at + int64(s.lo)
 	if pos != start && !seek(r.p, pos) {

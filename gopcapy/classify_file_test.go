@@ -19,9 +19,9 @@ func readScanning(t *testing.T, r *Reader) (out []packet, err error, scanned int
 	var s FileScan
 	var b Batch
 	for round := 0; round < 1e5; round++ {
-		n, more := r.ScanFile(&s, 7, func(h Pkthdr, data []byte, _ int64) bool {
+		n, more := r.ScanFile(&s, 7, func(h Pkthdr, data []byte, _ int64) ScanStep {
 			out = append(out, packet{h, bytes.Clone(data)})
-			return true
+			return ScanNext
 		})
 		scanned += n
 		if more {
@@ -114,9 +114,12 @@ func TestRewindToGoesBackToAScannedPacket(t *testing.T) {
 	r := open(t, path, Micro)
 	var s FileScan
 	var ends []int64
-	n, more := r.ScanFile(&s, 10, func(_ Pkthdr, _ []byte, end int64) bool {
+	n, more := r.ScanFile(&s, 10, func(_ Pkthdr, _ []byte, end int64) ScanStep {
 		ends = append(ends, end)
-		return len(ends) < 8 // the 8th stays unread
+		if len(ends) == 8 {
+			return ScanLeave // the 8th stays unread
+		}
+		return ScanNext
 	})
 	if n != 7 || !more {
 		t.Fatalf("ScanFile: %d, %v; want 7, true", n, more)
@@ -127,11 +130,11 @@ func TestRewindToGoesBackToAScannedPacket(t *testing.T) {
 	if err := r.RewindTo(ends[2]); err != nil {
 		t.Fatal(err)
 	}
-	n, _ = r.ScanFile(&s, 1, func(_ Pkthdr, data []byte, _ int64) bool {
+	n, _ = r.ScanFile(&s, 5, func(_ Pkthdr, data []byte, _ int64) ScanStep {
 		if !bytes.Equal(data, recs[3].data) {
 			t.Error("the scan after RewindTo does not start with packet 3")
 		}
-		return true
+		return ScanStop
 	})
 	if _, data, err := r.Next(); n != 1 || err != nil || !bytes.Equal(data, recs[4].data) {
 		t.Fatalf("Next after the rewind and a scan: %v, not packet 4", err)

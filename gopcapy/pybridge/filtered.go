@@ -51,6 +51,7 @@ type filterRun struct {
 	subs    []subBatch
 	skipped int   // packets before subs, all dropped before any was admitted
 	err     error // a read error met after packets, for the next call (or the reader, at the end)
+	scan    scanState
 }
 
 // subBatch is a few packets read at once, so that classifying them finds
@@ -195,6 +196,12 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 	out := filterOut{mem: mem, classes: mem[dataEnd : dataEnd+maxN], ids: mem[dataEnd+maxN : dataEnd+2*maxN],
 		positions: mem[dataEnd+2*maxN : dataEnd+6*maxN], off: dataStart, end: dataEnd}
 	run.subs, run.skipped = run.subs[:0], 0
+	if n, done := scanFilterRead(rd, run, &out, maxN); done {
+		if n < -1 {
+			return n, nil
+		}
+		return n, out.finish(n, maxN)
+	}
 	for used := 0; n < maxN; {
 		want := min(subBatchPackets, maxN-n)
 		if n > 0 && len(run.mem)-used < want*gopcapy.RecordSize+subBatchSlack {
@@ -226,8 +233,13 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 			return n, out.finish(n, maxN)
 		}
 		sb.processed, err = out.classify(rd.r, run.c, &sb.b, got, n)
-		if err != nil {
-			return 0, kinded(err)
+		if err != nil { // packets before it are Python's, it and those after go back
+			n += sb.processed
+			if uerr := rd.r.Unread(&sb.b, sb.processed, got); uerr != nil {
+				return n, kinded(uerr)
+			}
+			run.err = err
+			return n, out.finish(n, maxN)
 		}
 		n += sb.processed
 		if sb.processed < got { // no room for what might be admitted: the rest waits
@@ -282,7 +294,7 @@ func (o *filterOut) classify(r *gopcapy.Reader, c *gopcapy.Classifier, b *gopcap
 		if dst := o.mem[o.off : o.off+caplen]; len(data) == len(dst) {
 			copy(dst, data)
 		} else if err := r.ReadPacketAt(b, i, dst); err != nil {
-			return i, err
+			return i, err // not counted: it was not read
 		}
 		o.ids[o.admitted] = byte(c.ClassID(idx))
 		binary.NativeEndian.PutUint32(o.positions[4*o.admitted:], uint32(base+i))
@@ -361,6 +373,12 @@ func FilterUnread(h, from int) (rc int, err error) {
 	if err != nil {
 		return 0, err
 	}
+	if run.scan.ok {
+		if err := scanUnread(rd, run, from); err != nil {
+			return 0, kinded(err)
+		}
+		return 0, nil
+	}
 	base := run.skipped
 	for _, sb := range run.subs {
 		base += sb.processed
@@ -412,6 +430,10 @@ func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error
 		return 0, kinded(err)
 	}
 	for n < limit {
+		if got := scanToBuffer(rd, run, buf, &st, limit-n); got > 0 {
+			n += got
+			continue
+		}
 		got, err := readFor(rd, run, min(limit-n, subBatchPackets), waitMs)
 		switch {
 		case err != nil && n > 0:
@@ -442,7 +464,13 @@ func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error
 			if dst := buf[used+5 : used+need]; len(data) == len(dst) {
 				copy(dst, data)
 			} else if err := rd.r.ReadPacketAt(&run.batch, i, dst); err != nil {
-				return 0, kinded(err)
+				// Not read, so not counted; it and those after go back.
+				st[4+idx]--
+				if uerr := rd.r.Unread(&run.batch, i, got); uerr != nil {
+					return n + i, kinded(uerr)
+				}
+				run.err = err
+				return n + i, nil
 			}
 			st[3] = used + need
 			st[0]++
