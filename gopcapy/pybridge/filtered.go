@@ -71,6 +71,10 @@ const (
 
 var runs sync.Map // reader handle -> *filterRun
 
+// readWhole re-reads an admitted packet of a prefix read (a variable: a test
+// makes it fail).
+var readWhole = (*gopcapy.Reader).ReadPacketAt
+
 // FilterSideSize returns the bytes FilterRead needs after the packets' bytes
 // for maxN packets: Python's buffer is maxN*28 + data bytes + this.
 func FilterSideSize(maxN int) int { return 14*maxN + 32 + filterTail }
@@ -293,7 +297,7 @@ func (o *filterOut) classify(r *gopcapy.Reader, c *gopcapy.Classifier, b *gopcap
 		putPacket(o.mem[o.admitted*gopcapy.RecordSize:], hdr, o.off)
 		if dst := o.mem[o.off : o.off+caplen]; len(data) == len(dst) {
 			copy(dst, data)
-		} else if err := r.ReadPacketAt(b, i, dst); err != nil {
+		} else if err := readWhole(r, b, i, dst); err != nil {
 			return i, err // not counted: it was not read
 		}
 		o.ids[o.admitted] = byte(c.ClassID(idx))
@@ -463,7 +467,7 @@ func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error
 			buf[used+4] = byte(run.c.ClassID(idx))
 			if dst := buf[used+5 : used+need]; len(data) == len(dst) {
 				copy(dst, data)
-			} else if err := rd.r.ReadPacketAt(&run.batch, i, dst); err != nil {
+			} else if err := readWhole(rd.r, &run.batch, i, dst); err != nil {
 				// Not read, so not counted; it and those after go back.
 				st[4+idx]--
 				if uerr := rd.r.Unread(&run.batch, i, got); uerr != nil {
