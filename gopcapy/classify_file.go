@@ -2,6 +2,7 @@ package gopcapy
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"syscall"
 )
 
@@ -26,8 +27,8 @@ const scanChunk = 256 << 10
 // holds. The zero value is ready to use; one FileScan serves one Reader.
 type FileScan struct {
 	r       *Reader
-	usable  bool // the file is one ScanFile reads
-	order   binary.ByteOrder
+	usable  bool   // the file is one ScanFile reads
+	swapped bool   // the file's byte order is not the machine's
 	nanoIn  bool   // the file's fractions are nanoseconds
 	scale   int64  // multiply (> 0) or divide (< 0) the file's fraction into the handle's unit
 	fracDiv uint32 // then divide into the reader's precision, as gp_put_record does
@@ -61,13 +62,12 @@ func (s *FileScan) setup(r *Reader) {
 	if n, err := syscall.Pread(s.fd, hdr[:], 0); err != nil || n != len(hdr) {
 		return
 	}
-	s.order = binary.ByteOrder(binary.LittleEndian)
-	if m := binary.BigEndian.Uint32(hdr[:]); m == 0xa1b2c3d4 || m == 0xa1b23c4d {
-		s.order = binary.BigEndian
+	s.swapped = false
+	if m := bits.ReverseBytes32(binary.NativeEndian.Uint32(hdr[:])); m == 0xa1b2c3d4 || m == 0xa1b23c4d {
+		s.swapped = true
 	}
-	nativeLittle := binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-	swapped := (s.order == binary.ByteOrder(binary.LittleEndian)) != nativeLittle
-	switch s.order.Uint32(hdr[:]) {
+	swapped := s.swapped
+	switch s.u32(hdr[:]) {
 	case 0xa1b2c3d4:
 		s.nanoIn = false
 	case 0xa1b23c4d:
@@ -75,7 +75,7 @@ func (s *FileScan) setup(r *Reader) {
 	default:
 		return // pcapng, or pcap's rarer variants
 	}
-	if s.order.Uint16(hdr[4:]) != 2 || s.order.Uint16(hdr[6:]) != 4 {
+	if s.u16(hdr[4:]) != 2 || s.u16(hdr[6:]) != 4 {
 		return // older versions may have caplen and len swapped
 	}
 	dlt := datalink(r.p)
@@ -165,8 +165,7 @@ func (s *FileScan) peek() (Pkthdr, []byte, bool) {
 		return Pkthdr{}, nil, false
 	}
 	rec := s.buf[s.lo : s.lo+16]
-	sec, frac := s.order.Uint32(rec), s.order.Uint32(rec[4:])
-	caplen, wire := s.order.Uint32(rec[8:]), s.order.Uint32(rec[12:])
+	sec, frac, caplen, wire := s.u32(rec), s.u32(rec[4:]), s.u32(rec[8:]), s.u32(rec[12:])
 	limit := uint32(1_000_000)
 	if s.nanoIn {
 		limit = 1_000_000_000
@@ -187,6 +186,24 @@ func (s *FileScan) peek() (Pkthdr, []byte, bool) {
 	}
 	h := Pkthdr{Sec: int64(sec), Frac: uint32(f) / s.fracDiv, Caplen: caplen, Len: wire}
 	return h, s.buf[s.lo+16 : s.lo+16+int(caplen)], true
+}
+
+// u32 reads a 32-bit field of the file.
+func (s *FileScan) u32(b []byte) uint32 {
+	if v := binary.NativeEndian.Uint32(b); !s.swapped {
+		return v
+	} else {
+		return bits.ReverseBytes32(v)
+	}
+}
+
+// u16 reads a 16-bit field of the file header.
+func (s *FileScan) u16(b []byte) uint16 {
+	if v := binary.NativeEndian.Uint16(b); !s.swapped {
+		return v
+	} else {
+		return bits.ReverseBytes16(v)
+	}
 }
 
 // fill makes buf[lo:] hold at least need bytes of the file: false at the

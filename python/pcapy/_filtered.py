@@ -48,7 +48,7 @@ _TAIL = struct.Struct("=8Q")  # a, format start, end, classes, ids, positions, n
 _POSITION = struct.Struct("=I")
 
 BATCH = 8192  # packets per Go call
-DATA_BYTES = 256 << 10  # room for the admitted packets' bytes of one batch
+DATA_BYTES = 4096 << 10  # room for the admitted packets' bytes of one batch
 WAIT_SLICE_MS = 100  # longest wait in Go: Ctrl-C, close() and breakloop() act between waits
 
 
