@@ -85,7 +85,7 @@ def run_one(name: str, path: str) -> dict:
     addrs = address_set(pcapy, path) if with_set else b""
     buf = None
     if buffer == "all":
-        buf = bytearray(os.path.getsize(path) + 5 * 2_000_000)
+        buf = bytearray(os.path.getsize(path))  # records are 5 bytes, pcap's 16
     elif buffer is not None:
         buf = bytearray(buffer << 20)
     reader = pcapy.open_offline(path)
@@ -103,10 +103,12 @@ def run_one(name: str, path: str) -> dict:
 
 
 def default_capture() -> Path:
+    """make bench's capture (bench/run.py makes it: BENCH_OUT, BENCH_PACKETS)."""
     out = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))
-    found = sorted(out.glob("mix-1000000-*.pcap"))
+    packets = int(os.environ.get("BENCH_PACKETS", 1_000_000))
+    found = sorted(out.glob(f"mix-{packets}-*.pcap"), key=lambda p: p.stat().st_mtime)
     if not found:
-        sys.exit(f"no capture in {out}: run make bench once, or pass --capture")
+        sys.exit(f"filtered_bench: no mix-{packets}-*.pcap in {out}: run bench/run.py first, or pass --capture")
     return found[-1]
 
 
