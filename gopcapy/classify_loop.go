@@ -1,6 +1,9 @@
 package gopcapy
 
-import "errors"
+import (
+	"errors"
+	"io"
+)
 
 // FilterCounts are the counters of a filtered loop: packets admitted and
 // dropped, and packets per class index (admitted or not).
@@ -26,15 +29,61 @@ func (fc *FilterCounts) Count(c *Classifier, pkt []byte) (idx int, admitted bool
 // forever on a live capture, until Breakloop), classifies each with c and
 // calls fn with the packets of the classes c admits and their class id. It
 // returns the counters of the run, also when it fails. The data passed to fn
-// is only valid during the call.
+// is only valid during the call. A pcap file is read with ScanFile (no
+// copy of a dropped packet), anything else in batches through libpcap.
 func (r *Reader) LoopFiltered(cnt int, c *Classifier, fn func(h Pkthdr, data []byte, classID int)) (FilterCounts, error) {
 	var fc FilterCounts
-	err := r.Loop(cnt, func(h Pkthdr, data []byte) {
-		if idx, ok := fc.Count(c, data); ok {
-			fn(h, data, c.ClassID(idx))
+	var s FileScan
+	var b Batch
+	for done := 0; cnt <= 0 || done < cnt; {
+		if r.breaking.Swap(false) {
+			return fc, nil
 		}
-	})
-	return fc, err
+		want := MaxBatch
+		if cnt > 0 {
+			want = min(want, cnt-done)
+		}
+		// The scan stops at each admitted packet: fn runs with r unlocked.
+		var hdr Pkthdr
+		var data []byte
+		id := -1
+		n, more := r.ScanFile(&s, want, func(h Pkthdr, d []byte, _ int64) ScanStep {
+			if idx, ok := fc.Count(c, d); ok {
+				hdr, data, id = h, d, c.ClassID(idx)
+				return ScanStop
+			}
+			return ScanNext
+		})
+		done += n
+		if id >= 0 {
+			fn(hdr, data, id)
+		}
+		if more || n > 0 {
+			continue
+		}
+		// libpcap's turn: a batch of whole packets.
+		got, err := r.ReadBatchForward(&b, min(want, 1024), r.liveWait())
+		for i := 0; i < got; i++ {
+			h, d := b.Packet(i)
+			if idx, ok := fc.Count(c, d); ok {
+				fn(h, d, c.ClassID(idx))
+			}
+			done++
+			if i+1 < got && r.breaking.Load() {
+				r.unread(&b, i+1) // the next read returns them first
+				break
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return fc, nil
+		case err == ErrTimeout:
+			continue
+		case err != nil:
+			return fc, err
+		}
+	}
+	return fc, nil
 }
 
 // Unread hands the packets [from, to) of b, a batch ReadBatch filled from r,

@@ -232,6 +232,12 @@ static int gp_seek(pcap_t *p, int64_t off) {
 	return f ? fseeko(f, (off_t)off, SEEK_SET) : -1;
 }
 
+// gp_file_fd is the descriptor of a savefile's stream, -1 when there is none.
+static int gp_file_fd(pcap_t *p) {
+	FILE *f = pcap_file(p);
+	return f ? fileno(f) : -1;
+}
+
 // gp_file_buffer gives a capture file's stdio stream a buffer of size bytes
 // (stdio's default is 4 KiB: a read() per 3 large packets) and returns it, or
 // NULL when the stream is not a regular file (a pipe cannot be repositioned)
@@ -368,6 +374,9 @@ func tell(p pcapT) int64 { return int64(C.gp_tell(cp(p))) }
 
 // seek moves a savefile's read offset back to one tell or readBatch gave.
 func seek(p pcapT, off int64) bool { return C.gp_seek(cp(p), C.int64_t(off)) == 0 }
+
+// fileFd returns the descriptor of a capture file's stream (-1: none).
+func fileFd(p pcapT) int { return int(C.gp_file_fd(cp(p))) }
 
 // fileBuffer gives an offline handle's file a stdio buffer of size bytes;
 // free the result with freeFileBuffer after closing the handle (nil: none).

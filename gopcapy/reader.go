@@ -62,6 +62,7 @@ type Reader struct {
 	fileBuf  unsafe.Pointer // the file's stdio buffer (nil: stdio's own), freed at Close
 	forward  bool           // the read in progress records no file offsets (ReadBatchForward)
 	prefix   int            // the read in progress copies at most this many bytes per packet (ReadBatchPrefix)
+	filtered bool           // SetFilter set a filter: only libpcap reads the file (see ScanFile)
 
 	batch Batch // the last batch read; packets before pos were handed out
 	pos   int
@@ -465,6 +466,7 @@ func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
 	if err := setFilter(r.p, insns); err != nil {
 		return pcapErr(err.Error())
 	}
+	r.filtered = true
 	if r.rewind(b, unconsumed) {
 		return nil
 	}

@@ -51,6 +51,7 @@ type filterRun struct {
 	subs    []subBatch
 	skipped int   // packets before subs, all dropped before any was admitted
 	err     error // a read error met after packets, for the next call (or the reader, at the end)
+	scan    scanState
 }
 
 // subBatch is a few packets read at once, so that classifying them finds
@@ -69,6 +70,10 @@ const (
 )
 
 var runs sync.Map // reader handle -> *filterRun
+
+// readWhole re-reads an admitted packet of a prefix read (a variable: a test
+// makes it fail).
+var readWhole = (*gopcapy.Reader).ReadPacketAt
 
 // FilterSideSize returns the bytes FilterRead needs after the packets' bytes
 // for maxN packets: Python's buffer is maxN*28 + data bytes + this.
@@ -195,6 +200,12 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 	out := filterOut{mem: mem, classes: mem[dataEnd : dataEnd+maxN], ids: mem[dataEnd+maxN : dataEnd+2*maxN],
 		positions: mem[dataEnd+2*maxN : dataEnd+6*maxN], off: dataStart, end: dataEnd}
 	run.subs, run.skipped = run.subs[:0], 0
+	if n, done := scanFilterRead(rd, run, &out, maxN); done {
+		if n < -1 {
+			return n, nil
+		}
+		return n, out.finish(n, maxN)
+	}
 	for used := 0; n < maxN; {
 		want := min(subBatchPackets, maxN-n)
 		if n > 0 && len(run.mem)-used < want*gopcapy.RecordSize+subBatchSlack {
@@ -226,8 +237,13 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 			return n, out.finish(n, maxN)
 		}
 		sb.processed, err = out.classify(rd.r, run.c, &sb.b, got, n)
-		if err != nil {
-			return 0, kinded(err)
+		if err != nil { // packets before it are Python's, it and those after go back
+			n += sb.processed
+			if uerr := rd.r.Unread(&sb.b, sb.processed, got); uerr != nil {
+				return n, kinded(uerr)
+			}
+			run.err = err
+			return n, out.finish(n, maxN)
 		}
 		n += sb.processed
 		if sb.processed < got { // no room for what might be admitted: the rest waits
@@ -281,8 +297,8 @@ func (o *filterOut) classify(r *gopcapy.Reader, c *gopcapy.Classifier, b *gopcap
 		putPacket(o.mem[o.admitted*gopcapy.RecordSize:], hdr, o.off)
 		if dst := o.mem[o.off : o.off+caplen]; len(data) == len(dst) {
 			copy(dst, data)
-		} else if err := r.ReadPacketAt(b, i, dst); err != nil {
-			return i, err
+		} else if err := readWhole(r, b, i, dst); err != nil {
+			return i, err // not counted: it was not read
 		}
 		o.ids[o.admitted] = byte(c.ClassID(idx))
 		binary.NativeEndian.PutUint32(o.positions[4*o.admitted:], uint32(base+i))
@@ -303,24 +319,6 @@ func (o *filterOut) finish(n, maxN int) error {
 		binary.NativeEndian.PutUint64(tail[8*i:], uint64(v))
 	}
 	return nil
-}
-
-// readFor reads up to maxN packets into run's batch: their count, 0 at the
-// end of a file, -1 when a live wait expired.
-// Whole packets are copied only for the packets written: the read copies
-// their heads, and those admitted are re-read from the file.
-func readFor(rd *reader, run *filterRun, maxN, waitMs int) (int, error) {
-	got, err := rd.r.ReadBatchPrefix(&run.batch, maxN, time.Duration(waitMs)*time.Millisecond, !run.c.AdmitsNone())
-	switch {
-	case err == gopcapy.ErrTimeout:
-		return -1, nil
-	case err != nil && got == 0:
-		if err == io.EOF {
-			return 0, nil
-		}
-		return 0, err
-	}
-	return got, nil
 }
 
 // putPacket writes a gopcapy.Batch record for a packet whose bytes start at off.
@@ -361,6 +359,12 @@ func FilterUnread(h, from int) (rc int, err error) {
 	if err != nil {
 		return 0, err
 	}
+	if run.scan.ok {
+		if err := scanUnread(rd, run, from); err != nil {
+			return 0, kinded(err)
+		}
+		return 0, nil
+	}
 	base := run.skipped
 	for _, sb := range run.subs {
 		base += sb.processed
@@ -375,82 +379,4 @@ func FilterUnread(h, from int) (rc int, err error) {
 		sb.processed = max(from-base, 0)
 	}
 	return 0, nil
-}
-
-// FilterToBuffer reads up to cnt packets of reader h (cnt <= 0: no limit),
-// at most a chunk per call, classifies them and writes the admitted ones
-// into the buffer of size bytes at addr from the stats' "bytes used" on;
-// stats is the array of counters at statsAddr, which it updates. It returns
-// the packets read: 0 at the end of a file, -1 when a live wait of waitMs
-// expired before any.
-func FilterToBuffer(h, cnt, waitMs, addr, size, statsAddr int) (n int, err error) {
-	defer guard(&err)
-	rd, run, err := getRun(h)
-	if err != nil {
-		return 0, err
-	}
-	var buf []byte
-	if size > 0 {
-		buf = pyMemory(addr, size)
-	}
-	stats := pyMemory(statsAddr, 8*toBufferStats)
-	var st [toBufferStats]uint64
-	for i := range st {
-		st[i] = binary.NativeEndian.Uint64(stats[8*i:])
-	}
-	defer func() {
-		for i, v := range st {
-			binary.NativeEndian.PutUint64(stats[8*i:], v)
-		}
-	}()
-	limit := toBufferChunk
-	if cnt > 0 {
-		limit = min(limit, cnt)
-	}
-	if run.err != nil { // met after the packets of the last call
-		err, run.err = run.err, nil
-		return 0, kinded(err)
-	}
-	for n < limit {
-		got, err := readFor(rd, run, min(limit-n, subBatchPackets), waitMs)
-		switch {
-		case err != nil && n > 0:
-			run.err = err
-			return n, nil
-		case err != nil:
-			return 0, kinded(err)
-		case got == 0 || got == -1 && n > 0: // the end (again on the next call) or nothing ready
-			return n, nil
-		case got == -1:
-			return -1, nil
-		}
-		for i := 0; i < got; i++ {
-			caplen, data := run.batch.Data(i)
-			idx := run.c.Classify(data)
-			st[4+idx]++
-			if !run.c.Admits(idx) {
-				st[1]++
-				continue
-			}
-			used, need := st[3], 5+uint64(caplen)
-			if used+need > uint64(size) { // full: counted, not written
-				st[2]++
-				continue
-			}
-			binary.LittleEndian.PutUint32(buf[used:], uint32(caplen))
-			buf[used+4] = byte(run.c.ClassID(idx))
-			if dst := buf[used+5 : used+need]; len(data) == len(dst) {
-				copy(dst, data)
-			} else if err := rd.r.ReadPacketAt(&run.batch, i, dst); err != nil {
-				return 0, kinded(err)
-			}
-			st[3] = used + need
-			st[0]++
-		}
-		n += got
-		if rd.r.Live() {
-			return n, nil // what was ready; Python decides whether to wait for more
-		}
-	}
-	return n, nil
 }

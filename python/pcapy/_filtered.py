@@ -15,7 +15,6 @@ when the callback being run was called, from that callback or another thread.
 from __future__ import annotations
 
 import struct
-from _collections import deque  # collections.deque, without importing collections
 from _operator import length_hint  # operator.length_hint, without operator.py
 from itertools import starmap
 
@@ -28,7 +27,14 @@ from ._errors import PcapError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from array import array
-    from typing import Any, Callable, Optional
+    from collections import deque
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any, Optional
+
+    # A batch whose callbacks run: classes, positions, records left, admitted.
+    _Running = tuple[bytes, bytes, Iterator[Any], int]
+else:
+    from _collections import deque  # collections.deque, without importing collections
 
 # pcapy-ng's keywords and PyArg formats; the second argument differs.
 _OPTIONAL = (("admit_mask", "i"), ("addr_set", "y#"), ("flow_cutoff", "i"), ("dpi_ports", "O"),
@@ -42,7 +48,7 @@ _TAIL = struct.Struct("=8Q")  # a, format start, end, classes, ids, positions, n
 _POSITION = struct.Struct("=I")
 
 BATCH = 8192  # packets per Go call
-DATA_BYTES = 256 << 10  # room for the admitted packets' bytes of one batch
+DATA_BYTES = 4096 << 10  # room for the admitted packets' bytes of one batch
 WAIT_SLICE_MS = 100  # longest wait in Go: Ctrl-C, close() and breakloop() act between waits
 
 
@@ -57,7 +63,7 @@ class _Counts:
 
     def __init__(self, nclasses: int) -> None:
         self.nclasses = nclasses
-        self.state: tuple[tuple[int, ...], Optional[tuple]] = ((0,) * (2 + nclasses), None)
+        self.state: tuple[tuple[int, ...], Optional[_Running]] = ((0,) * (2 + nclasses), None)
 
     def snapshot(self) -> tuple[int, ...]:
         done, batch = self.state
@@ -67,12 +73,12 @@ class _Counts:
         k = admitted - length_hint(records) - 1  # the packet whose callback runs
         return self.upto(done, classes, positions, max(k, 0))
 
-    def upto(self, done: tuple, classes: bytes, positions: bytes, k: int) -> tuple[int, ...]:
+    def upto(self, done: tuple[int, ...], classes: bytes, positions: bytes, k: int) -> tuple[int, ...]:
         """done plus the counts of a batch through its k-th admitted packet."""
         (pos,) = _POSITION.unpack_from(positions, 4 * k)
         return self.add(done, classes[: pos + 1], k + 1)
 
-    def add(self, done: tuple, classes: bytes, admitted: int) -> tuple[int, ...]:
+    def add(self, done: tuple[int, ...], classes: bytes, admitted: int) -> tuple[int, ...]:
         per_class = [classes.count(i) for i in range(self.nclasses)]
         return (done[0] + admitted, done[1] + len(classes) - admitted,
                 *(a + b for a, b in zip(done[2:], per_class)))
@@ -118,7 +124,7 @@ def _check_ranges(l2_offset: int, profile: int, profile_msg: str) -> None:
         raise ValueError(profile_msg)
 
 
-def _start(reader: Any, options: list) -> None:
+def _start(reader: Any, options: list[Any]) -> None:
     """Begin a run in Go, handing it back the packets the reader read ahead."""
     admit_mask, addr_set, flow_cutoff, dpi, tls, dns_port, l2_offset, profile = options
     from array import array
@@ -196,7 +202,7 @@ def loop_filtered(self: Any, *args: Any, **kwargs: Any) -> tuple[int, ...]:
     return counts.state[0]
 
 
-def _run_callbacks(reader: Any, cnt: int, cb: Callable, counts: _Counts) -> None:
+def _run_callbacks(reader: Any, cnt: int, cb: Callable[..., Any], counts: _Counts) -> None:
     buf = reader.__dict__.get("_filt_buf") or _FilterBuffer(BATCH, DATA_BYTES)
     reader._filt_buf = buf
     header, h, done = reader._header, reader._h, 0
@@ -232,7 +238,8 @@ def _run_callbacks(reader: Any, cnt: int, cb: Callable, counts: _Counts) -> None
             return
 
 
-def _callbacks(reader: Any, counts: _Counts, cb: Callable, header: Callable, data: tuple, records: Any,
+def _callbacks(reader: Any, counts: _Counts, cb: Callable[..., Any], header: Callable[..., Any],
+               data: tuple[bytes, ...], records: Any,
                ids: bytes, classes: bytes, positions: bytes, admitted: int) -> Optional[int]:
     """Call cb for the batch's admitted packets; the index of the packet
     after whose callback breakloop() stopped them, else None."""
@@ -243,7 +250,7 @@ def _callbacks(reader: Any, counts: _Counts, cb: Callable, header: Callable, dat
 
     def detach() -> None:  # Reader.breakloop() calls it: end the batch here
         stop.append(admitted - length_hint(records) - 1)
-        data_it.__setstate__(len(data))
+        data_it.__setstate__(len(data))  # type: ignore[attr-defined]  # a tuple iterator's, to its end
         type(reader)._detach(reader)
 
     reader._detach = detach
@@ -264,7 +271,7 @@ def _callbacks(reader: Any, counts: _Counts, cb: Callable, header: Callable, dat
     return None
 
 
-_drain = deque(maxlen=0).extend  # runs an iterator to its end at C speed
+_drain: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend  # runs an iterator to its end at C speed
 
 
 def loop_to_buffer(self: Any, *args: Any, **kwargs: Any) -> tuple[int, ...]:
@@ -315,7 +322,7 @@ def _address_of(view: memoryview) -> tuple[int, Any]:
     return ctypes.addressof(holder), holder
 
 
-def _fill_buffer(reader: Any, cnt: int, addr: int, size: int, stats: array) -> None:
+def _fill_buffer(reader: Any, cnt: int, addr: int, size: int, stats: array[int]) -> None:
     h, done = reader._h, 0
     stats_addr = stats.buffer_info()[0]
     if reader._take_break():
@@ -340,4 +347,5 @@ def filtered_stats(self: Any, *args: Any, **kwargs: Any) -> tuple[int, ...]:
     thread, and on a closed reader. Zeros before the first run.
     """
     no_args("Reader.filtered_stats", args, kwargs)
-    return self.__dict__.get("_filt_counts", _IDLE).snapshot()
+    counts: _Counts = self.__dict__.get("_filt_counts", _IDLE)
+    return counts.snapshot()

@@ -112,7 +112,7 @@ def probe_filtered(p, files, cls, fresh):
                 r.close()
         probe_counts_and_interplay(p, cls, fresh)
         probe_buffers(p, cls, fresh)
-    for name in ("eth_us", "eth_ns", "pcapng", "sll", "raw", "null", "snaplen64", "header_only",
+    for name in ("eth_us", "eth_ns", "eth_be", "pcapng", "sll", "raw", "null", "snaplen64", "header_only",
                  "cut_mid_packet", "pings96"):
         if name not in files:
             continue
