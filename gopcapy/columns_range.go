@@ -29,9 +29,6 @@ import (
 )
 
 const (
-	// maxSnaplen is libpcap's MAXIMUM_SNAPLEN: the largest capture length
-	// it reads, and the snapshot length of a file that says 0 or more.
-	maxSnaplen = 262144
 	// syncRecords is how many consecutive plausible records (or blocks)
 	// make a boundary, unless the file ends sooner.
 	syncRecords = 16
@@ -144,15 +141,12 @@ func (w *window) at(off int64, n int) ([]byte, error) {
 
 // captureLayout is what a range reader needs from the start of a file.
 type captureLayout struct {
-	ng        bool
-	order     binary.ByteOrder
-	linkType  int   // DLT_*, as libpcap reports it
-	snaplen   int   // the snapshot length libpcap uses
-	dataStart int64 // the first record (pcapng: the first packet block)
-	// classic pcap
-	fracMax  uint32
-	fracMul  int64
-	firstSec int64 // the first record's seconds, -1 without records
+	ng         bool
+	pcapFormat       // classic pcap; pcapng uses only its order
+	linkType   int   // DLT_*, as libpcap reports it
+	snaplen    int   // the snapshot length libpcap uses
+	dataStart  int64 // the first record (pcapng: the first packet block)
+	firstSec   int64 // classic pcap: the first record's seconds, -1 without records // the first record's seconds, -1 without records
 	// pcapng
 	ifaces []ngInterface
 }
@@ -206,56 +200,21 @@ func (r *rangeReader) classicLayout() error {
 	if err != nil {
 		return r.headerErr(err, "file too short for a pcap header")
 	}
-	r.order = binary.LittleEndian
-	r.fracMax, r.fracMul = 1_000_000, 1000
-	switch binary.LittleEndian.Uint32(hdr) {
-	case 0xa1b2c3d4:
-	case 0xa1b23c4d:
-		r.fracMax, r.fracMul = 1_000_000_000, 1
-	case 0xd4c3b2a1:
-		r.order = binary.BigEndian
-	case 0x4d3cb2a1:
-		r.order = binary.BigEndian
-		r.fracMax, r.fracMul = 1_000_000_000, 1
-	default:
+	format, snaplen, linkType, version24, ok := parsePcapHeader(hdr)
+	switch {
+	case !ok:
 		return pcapErr(r.path + ": not a pcap or pcapng capture (unknown magic number)")
-	}
-	if r.order.Uint16(hdr[4:]) != 2 || r.order.Uint16(hdr[6:]) != 4 {
+	case !version24:
 		return pcapErr(r.path + ": only pcap version 2.4 files can be read in byte ranges")
 	}
-	r.snaplen = adjustSnaplen(r.order.Uint32(hdr[16:]))
-	r.linkType = dltOfLinkType(int(r.order.Uint32(hdr[20:]) & 0xffff))
+	r.pcapFormat = format
+	r.snaplen = adjustSnaplen(snaplen)
+	r.linkType = dltOfLinkType(linkType)
 	r.dataStart, r.firstSec = 24, -1
 	if h, err := r.probe.at(24, 16); err == nil {
 		r.firstSec = int64(r.order.Uint32(h))
 	}
 	return nil
-}
-
-// adjustSnaplen is libpcap's reading of a header's snapshot length.
-func adjustSnaplen(s uint32) int {
-	if s == 0 || s > maxSnaplen {
-		return maxSnaplen
-	}
-	return int(s)
-}
-
-// dltOfLinkType maps a file's LINKTYPE_* to the DLT_* libpcap reports on
-// Linux: they differ only for these few (libpcap's linktype_to_dlt).
-func dltOfLinkType(lt int) int {
-	switch lt {
-	case 100:
-		return 11 // ATM_RFC1483
-	case 101:
-		return 12 // RAW
-	case 102:
-		return 15 // SLIP_BSDOS
-	case 103:
-		return 16 // PPP_BSDOS
-	case 106:
-		return 19 // ATM_CLIP
-	}
-	return lt
 }
 
 // rangeLookback is how far before an offset Boundary starts following
@@ -412,8 +371,8 @@ func (r *rangeReader) plausibleRecord(q, prev int64) (int64, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	sec, frac := int64(r.order.Uint32(h)), r.order.Uint32(h[4:])
-	caplen, wire := r.order.Uint32(h[8:]), r.order.Uint32(h[12:])
+	s, frac, caplen, wire := r.pcapFormat.record(h)
+	sec := int64(s)
 	if frac >= r.fracMax || caplen > uint32(r.snaplen) || caplen > wire ||
 		sec < r.firstSec-syncSlackSec || sec > r.firstSec+syncSpanSec ||
 		prev >= 0 && (sec > prev+syncGapSec || sec < prev-syncGapSec) {
@@ -521,8 +480,7 @@ func (r *rangeReader) record(c *Columns, prog *BPFProgram, pos int64) (int64, er
 	if err != nil {
 		return 0, r.damage(err, pos, "truncated record header")
 	}
-	sec, frac := r.order.Uint32(h), r.order.Uint32(h[4:])
-	caplen, wire := r.order.Uint32(h[8:]), r.order.Uint32(h[12:])
+	sec, frac, caplen, wire := r.pcapFormat.record(h)
 	if caplen > maxSnaplen {
 		return 0, fmt.Errorf("invalid packet capture length %d, bigger than maximum of %d (at byte %d)",
 			caplen, maxSnaplen, pos)
