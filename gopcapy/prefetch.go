@@ -11,10 +11,12 @@ import (
 	"os"
 )
 
-const (
-	prefetchChunk   = 1 << 20 // bytes per read: a chunk is decoded while still in the CPU's caches
-	prefetchBuffers = 3       // one being decoded, one ready, one being read
-)
+// prefetchChunk is the bytes per read: a chunk is decoded while still in
+// the CPU's caches. A variable for the tests, which make records straddle
+// many chunks.
+var prefetchChunk int64 = 1 << 20
+
+const prefetchBuffers = 3 // one being decoded, one ready, one being read
 
 type prefetcher struct {
 	file *os.File
