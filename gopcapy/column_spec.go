@@ -8,6 +8,7 @@ package gopcapy
 // a row here.
 
 import (
+	"errors"
 	"slices"
 	"unsafe"
 )
@@ -47,6 +48,9 @@ type column interface {
 	raw() []byte // the rows as raw native-order bytes
 	grow(n int)  // room for n more rows
 	release()    // forget the rows
+	// attach makes the slice the first rows of room for capRows rows at
+	// mem (caller-owned, aligned for the type).
+	attach(mem unsafe.Pointer, rows, capRows int)
 }
 
 type colSlice[T any] struct{ s *[]T }
@@ -62,6 +66,10 @@ func (c colSlice[T]) grow(n int) {
 }
 
 func (c colSlice[T]) release() { *c.s = nil }
+
+func (c colSlice[T]) attach(mem unsafe.Pointer, rows, capRows int) {
+	*c.s = unsafe.Slice((*T)(mem), capRows)[:rows]
+}
 
 // ColumnNames are the names of the columns, in their order; Select takes them.
 var ColumnNames = func() []string {
@@ -102,6 +110,35 @@ func (c *Columns) Release(name string) {
 	}
 }
 
+// Attach makes the kept columns write in place into caller-owned memory:
+// mem[k] is room for capRows rows of the k-th kept column (in the order of
+// ColumnNames), aligned for its type, and holds rows rows already. The
+// caller adds no more than capRows rows, and calls Detach before the
+// memory goes: Columns then keeps nothing of it. The address table stays
+// Columns' own.
+func (c *Columns) Attach(mem []unsafe.Pointer, rows, capRows int) error {
+	k := 0
+	for i, s := range columnSpecs {
+		if c.skip&(1<<i) == 0 {
+			if k >= len(mem) || mem[k] == nil {
+				return errors.New("gopcapy: Attach: no memory for column " + s.Name)
+			}
+			s.col(c).attach(mem[k], rows, capRows)
+			k++
+		}
+	}
+	c.rows, c.attached = rows, true
+	return nil
+}
+
+// Detach forgets the memory Attach gave (the rows stay counted).
+func (c *Columns) Detach() {
+	for _, s := range columnSpecs {
+		s.col(c).release()
+	}
+	c.attached = false
+}
+
 // grow reserves room for about n more rows (at most limit when limit > 0)
 // in the kept columns.
 func (c *Columns) grow(n, limit int) {
@@ -109,6 +146,9 @@ func (c *Columns) grow(n, limit int) {
 		n = min(n, limit)
 	}
 	n = min(n, 1<<24)
+	if c.attached { // the caller's memory has room for every row
+		return
+	}
 	for i, s := range columnSpecs {
 		if c.skip&(1<<i) == 0 {
 			s.col(c).grow(n)

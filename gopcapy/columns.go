@@ -47,9 +47,10 @@ type Columns struct {
 		code int32
 	}
 
-	rows int
-	skip uint32 // bit i: ColumnNames[i] is not kept
-	err  error  // a *RangeError: the first row whose timestamp does not fit TS (int64 ns)
+	rows     int
+	attached bool   // the columns are in caller-owned memory (Attach)
+	skip     uint32 // bit i: ColumnNames[i] is not kept
+	err      error  // a *RangeError: the first row whose timestamp does not fit TS (int64 ns)
 }
 
 // tsNs is sec and nsec (in [0, 1e9)) as nanoseconds since the epoch; ok is

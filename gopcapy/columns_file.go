@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ReadError reports a capture file that could not be read to its end; the
@@ -44,64 +45,113 @@ type ColumnOptions struct {
 // *RangeError) comes with nil columns. Classic pcap files are read in Go,
 // pcapng files and odd records by libpcap (see fileCursor).
 func ReadFileColumns(ctx context.Context, path string, opt ColumnOptions) (*Columns, error) {
-	f := &fileColumns{path: path, opt: opt, c: &Columns{}}
-	if err := f.c.Select(opt.Fields); err != nil {
+	f, err := OpenFileColumns(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c := &Columns{}
+	_ = c.Select(opt.Fields) // checked by OpenFileColumns
+	_, err = f.Read(ctx, c, 0)
+	return f.result(c, err)
+}
+
+// FileColumns reads one capture file into columns a slice of time at a
+// time (ReadFileColumns reads it in one go).
+type FileColumns struct {
+	path     string
+	opt      ColumnOptions
+	cur      *fileCursor
+	size     int64 // the file's size, 0 when unknown
+	reported int64 // progress reported so far
+	grown    bool
+}
+
+// OpenFileColumns opens a capture file for reading into columns that keep
+// opt.Fields (errors as ReadFileColumns').
+func OpenFileColumns(path string, opt ColumnOptions) (*FileColumns, error) {
+	if err := new(Columns).Select(opt.Fields); err != nil {
 		return nil, err
 	}
 	cur, err := openCursor(path, opt.Filter)
 	if err != nil {
 		return nil, err
 	}
-	defer cur.close()
+	f := &FileColumns{path: path, opt: opt, cur: cur}
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		f.size = st.Size()
 	}
-	return f.result(f.read(ctx, cur))
+	return f, nil
 }
 
-// fileColumns is the state of ReadFileColumns.
-type fileColumns struct {
-	path     string
-	opt      ColumnOptions
-	c        *Columns
-	size     int64 // the file's size, 0 when unknown
-	reported int64 // progress reported so far
-	grown    bool
+// MaxRows returns the most rows the file can give (-1: unknown, for a file
+// that is not regular): every record takes at least 16 bytes after the
+// 24-byte file header, and pcapng blocks more; at most opt.Count.
+func (f *FileColumns) MaxRows() int {
+	if f.size == 0 {
+		return -1
+	}
+	n := int(max(0, f.size-24) / 16)
+	if f.opt.Count > 0 {
+		n = min(n, f.opt.Count)
+	}
+	return n
 }
 
-// read reads the file's packets into f.c, in slices between which it
-// checks ctx and reports progress.
-func (f *fileColumns) read(ctx context.Context, cur *fileCursor) error {
-	for {
+// LimitRows makes Read stop after n rows in all (as opt.Count does): for
+// memory with room for n rows, whatever happens to the file meanwhile.
+func (f *FileColumns) LimitRows(n int) { f.opt.Count = n }
+
+// Close closes the file (again: nothing).
+func (f *FileColumns) Close() {
+	if f.cur != nil {
+		f.cur.close()
+		f.cur = nil
+	}
+}
+
+// Read reads the file's packets into c for about budget (0: until the end)
+// and reports whether it reached the end (or opt.Count rows); errors as
+// ReadFileColumns' (see result).
+func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration) (done bool, err error) {
+	var deadline time.Time
+	if budget > 0 {
+		deadline = time.Now().Add(budget)
+	}
+	if f.cur == nil {
+		return true, errors.New("gopcapy: FileColumns read after Close")
+	}
+	for budget <= 0 || time.Now().Before(deadline) {
 		if err := ctx.Err(); err != nil {
-			return err
+			return true, err
 		}
 		want := 1 << 16 // packets between progress reports
 		if f.opt.Count > 0 {
-			if want = min(want, f.opt.Count-f.c.Rows()); want == 0 {
-				return nil
+			if want = min(want, f.opt.Count-c.Rows()); want == 0 {
+				return true, nil
 			}
 		}
-		_, err := cur.read(want, f.c.AppendRow)
-		f.progress(cur.offset())
+		_, err := f.cur.read(want, c.AppendRow)
+		f.progress(c, f.cur.offset())
 		switch {
-		case f.c.err != nil:
-			return f.c.err
+		case c.err != nil:
+			return true, c.err
 		case err == io.EOF:
-			return nil
+			return true, nil
 		case err != nil:
-			return err
+			return true, err
 		}
 	}
+	return false, nil
 }
 
 // progress reports that the file was read up to pos, and the first time
 // makes room for the rest of the file at the packet size seen so far,
 // instead of growing (and copying) every column many times.
-func (f *fileColumns) progress(pos int64) {
-	if !f.grown && pos > 0 && f.size > pos && f.c.Rows() > 0 {
+func (f *FileColumns) progress(c *Columns, pos int64) {
+	if !f.grown && pos > 0 && f.size > pos && c.Rows() > 0 {
 		f.grown = true
-		f.c.grow(int(float64(f.size-pos)/float64(pos)*float64(f.c.Rows())*1.05)+1024, f.opt.Count-f.c.Rows())
+		c.grow(int(float64(f.size-pos)/float64(pos)*float64(c.Rows())*1.05)+1024, f.opt.Count-c.Rows())
 	}
 	if pos > f.reported {
 		if f.opt.Progress != nil {
@@ -111,17 +161,21 @@ func (f *fileColumns) progress(pos int64) {
 	}
 }
 
-// result turns a read error into a *ReadError; other errors drop the rows.
-func (f *fileColumns) result(err error) (*Columns, error) {
+// result turns a read error into a *ReadError with the rows read before
+// it; other errors drop the rows.
+func (f *FileColumns) result(c *Columns, err error) (*Columns, error) {
 	var re *RangeError
 	switch {
 	case err == nil:
-		return f.c, nil
+		return c, nil
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded), errors.As(err, &re):
 		return nil, err
 	}
-	return f.c, &ReadError{Path: f.path, Packets: f.c.Rows(), Err: err}
+	return c, &ReadError{Path: f.path, Packets: c.Rows(), Err: err}
 }
+
+// Result is what ReadFileColumns returns for a Read's error and c.
+func (f *FileColumns) Result(c *Columns, err error) (*Columns, error) { return f.result(c, err) }
 
 // ReadFilesColumns reads capture files concurrently, one goroutine per file
 // and at most GOMAXPROCS at a time, and returns each file's columns and

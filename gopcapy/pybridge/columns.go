@@ -41,7 +41,9 @@ type colJob struct {
 	addrs    string  // the address table, once built
 	codes    []int32 // src codes then dst codes, once built
 	finished bool
-	released int // bytes of columns dropped since Go's memory was last handed back
+	released int                  // bytes of columns dropped since Go's memory was last handed back
+	file     *gopcapy.FileColumns // a ColumnsOpenFile job's file (columns_direct.go)
+	direct   bool                 // the columns are in Python's arrays already; addrs is the table
 }
 
 var colJobs registry[*colJob]
@@ -278,6 +280,9 @@ func ColumnsAddresses(job int) (s string, err error) {
 	if !j.finished {
 		return "", errors.New("InternalError: job not finished")
 	}
+	if j.direct {
+		return j.addrs, nil
+	}
 	if j.codes == nil || len(j.codes) != 2*j.rows {
 		j.addrs, j.codes = addressCodes(j.parts, j.rows)
 	}
@@ -419,8 +424,15 @@ func (j *colJob) release(name string, size int) {
 // ColumnsFree stops a job's reading (if still going) and forgets it.
 func ColumnsFree(job int) (rc int, err error) {
 	defer guard(&err)
-	if j, ok := colJobs.remove(job); ok && j.cancel != nil {
-		j.cancel()
+	if j, ok := colJobs.remove(job); ok {
+		if j.cancel != nil {
+			j.cancel()
+		}
+		if j.file != nil {
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.file.Close()
+		}
 	}
 	return 0, nil
 }

@@ -11,7 +11,7 @@ import struct
 import time
 from typing import Any, Optional
 
-from ._column_spec import DTYPES
+from ._column_spec import DTYPES, FIELDS
 from ._core import call, go
 from ._errors import PcapError
 from ._progress import Progress
@@ -53,6 +53,52 @@ def files_job(paths: list[str], filter: Optional[str], count: int,  # noqa: A002
         if bar:
             bar.close()
     return job, damage.split("\n") if damage else []
+
+
+def file_job(np: Any, path: str, filter: Optional[str], count: int,  # noqa: A002
+             progress: bool, names: list[str]) -> Optional[tuple[int, list[str], dict[str, Any]]]:
+    """Read one file straight into numpy arrays (gopcapy/pybridge/columns_direct.go):
+    arrays with room for the most rows the file can hold (pages never written
+    cost no memory), filled by Go in slices of time (Ctrl-C works), then
+    shrunk to the rows read. Returns the job, the damage and the columns, or
+    None when the file is not a regular one (or the room cannot be had):
+    files_job reads it then."""
+    job = call(go.pybridge_ColumnsOpenFile, path, filter or "", count, "\n".join(names))
+    if job < 0:
+        return None
+    bar = None
+    try:
+        room = call(go.pybridge_ColumnsMaxRows, job)
+        try:
+            cols = {name: np.empty(room, dtype=DTYPES[name]) for name in names}
+        except MemoryError:
+            call(go.pybridge_ColumnsFree, job)
+            return None
+        # Go takes the arrays in the spec's order.
+        addrs = np.array([cols[name].ctypes.data for name in FIELDS if name in cols], dtype=np.uint64)
+        bar = Progress(os.stat(path).st_size, "bytes") if progress else None
+        while not call(go.pybridge_ColumnsFill, job, addrs.ctypes.data, len(addrs), room, _WAIT_MS):
+            if bar:
+                bar.update(call(go.pybridge_ColumnsProgress, job))
+        if bar:
+            bar.update(call(go.pybridge_ColumnsProgress, job), done=True)
+        rows = call(go.pybridge_ColumnsRows, job)
+        for arr in cols.values():
+            arr.resize(rows, refcheck=False)  # realloc: the pages past rows go back
+        damage = call(go.pybridge_ColumnsDamage, job)
+    except BaseException:
+        call(go.pybridge_ColumnsFree, job)
+        raise
+    finally:
+        if bar:
+            bar.close()
+    return job, damage.split("\n") if damage else [], cols
+
+
+def address_table(job: int) -> list[str]:
+    """The job's distinct addresses: what its src/dst codes index."""
+    text = call(go.pybridge_ColumnsAddresses, job)
+    return text.split("\n") if text else []
 
 
 def reader_job(reader: Reader, filter: Optional[str], count: int,  # noqa: A002
@@ -138,10 +184,7 @@ def _records(pairs: list[tuple[Any, bytes]]) -> tuple[bytes, int]:
 def export(np: Any, job: int, names: list[str]) -> tuple[dict[str, Any], list[str]]:
     """Copy the job's columns into new numpy arrays; src/dst as codes."""
     rows = call(go.pybridge_ColumnsRows, job)
-    table: list[str] = []
-    if "src" in names or "dst" in names:
-        text = call(go.pybridge_ColumnsAddresses, job)
-        table = text.split("\n") if text else []
+    table = address_table(job) if "src" in names or "dst" in names else []
     cols: dict[str, Any] = {}
     for name in names:
         arr = np.empty(rows, dtype=DTYPES[name])

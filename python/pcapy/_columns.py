@@ -13,7 +13,7 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
 
-from ._column_jobs import export, files_job, reader_job
+from ._column_jobs import address_table, export, file_job, files_job, reader_job
 from ._column_spec import DTYPES as DTYPES  # pcapy.dask's names for them
 from ._column_spec import FIELDS
 from ._core import call, go
@@ -154,15 +154,24 @@ def _read(np: Any, source: Source, filter: Optional[str], fields: Optional[Itera
           count: int, progress: bool, on_error: str) -> tuple[list[str], dict[str, Any], list[str]]:
     """Check the arguments, run a Go job and export its columns."""
     names, count = check_args(filter, fields, count, on_error)
+    cols = None
     if isinstance(source, Reader):
         job, damage = reader_job(source, filter, count, progress, names)
     else:
-        job, damage = files_job(_paths(source), filter, count, progress, names)
+        paths = _paths(source)
+        direct = file_job(np, paths[0], filter, count, progress, names) if len(paths) == 1 else None
+        if direct:
+            job, damage, cols = direct
+        else:
+            job, damage = files_job(paths, filter, count, progress, names)
     try:
         for message in damage:
             if on_error == "raise":
                 raise PcapError(message)
             warnings.warn(f"{message}; returning the packets read before", RuntimeWarning, stacklevel=3)
+        if cols is not None:
+            table = address_table(job) if "src" in names or "dst" in names else []
+            return names, cols, table
         return names, *export(np, job, names)
     finally:
         call(go.pybridge_ColumnsFree, job)
