@@ -15,6 +15,7 @@ package pybridge
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"time"
 	"unsafe"
@@ -32,6 +33,9 @@ func ColumnsOpenFile(path, filter string, count int, fields string) (job int, er
 	names, err := fieldList(fields)
 	if err != nil {
 		return 0, err
+	}
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return -1, nil // a pipe is read once: by ColumnsReadFiles, which says what is wrong
 	}
 	opt := gopcapy.ColumnOptions{Filter: filter, Count: count, Fields: names}
 	j := &colJob{count: count}
