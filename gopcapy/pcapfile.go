@@ -15,6 +15,7 @@ const maxSnaplen = 262144
 // pcapFormat is what a file header says about the records after it.
 type pcapFormat struct {
 	order   binary.ByteOrder
+	big     bool   // order is big-endian (record reads without the interface's indirect calls)
 	fracMax uint32 // a record's fraction is below this (1e6 for µs, 1e9 for ns)
 	fracMul int64  // nanoseconds per unit of the fraction
 }
@@ -32,9 +33,9 @@ func parsePcapHeader(hdr []byte) (f pcapFormat, snaplen uint32, linkType int, ve
 	case 0xa1b23c4d:
 		f.fracMax, f.fracMul = 1_000_000_000, 1
 	case 0xd4c3b2a1:
-		f.order = binary.BigEndian
+		f.order, f.big = binary.BigEndian, true
 	case 0x4d3cb2a1:
-		f.order, f.fracMax, f.fracMul = binary.BigEndian, 1_000_000_000, 1
+		f.order, f.big, f.fracMax, f.fracMul = binary.BigEndian, true, 1_000_000_000, 1
 	default:
 		return f, 0, 0, false, false
 	}
@@ -45,7 +46,12 @@ func parsePcapHeader(hdr []byte) (f pcapFormat, snaplen uint32, linkType int, ve
 // record decodes a 16-byte record header.
 func (f *pcapFormat) record(h []byte) (sec, frac, caplen, wire uint32) {
 	_ = h[15]
-	return f.order.Uint32(h), f.order.Uint32(h[4:]), f.order.Uint32(h[8:]), f.order.Uint32(h[12:])
+	if f.big {
+		be := binary.BigEndian
+		return be.Uint32(h), be.Uint32(h[4:]), be.Uint32(h[8:]), be.Uint32(h[12:])
+	}
+	le := binary.LittleEndian
+	return le.Uint32(h), le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
 }
 
 // adjustSnaplen is libpcap's reading of a header's snapshot length.
