@@ -6,10 +6,11 @@ into numpy arrays (one copy, by Go, into memory numpy allocated).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ._column_spec import DTYPES, FIELDS
 from ._core import call, go
@@ -38,21 +39,40 @@ def files_job(paths: list[str], filter: Optional[str], count: int,  # noqa: A002
         except OSError:
             pass  # libpcap will say what is wrong with it
     job = call(go.pybridge_ColumnsReadFiles, "\n".join(paths), filter or "", count, "\n".join(names))
-    bar = Progress(total, "bytes") if progress else None
+    with _freed_on_error(job):
+        _wait(job, lambda: call(go.pybridge_ColumnsWait, job, _WAIT_MS), total if progress else None)
+        return job, _damage(job)
+
+
+@contextlib.contextmanager
+def _freed_on_error(job: int) -> Iterator[None]:
+    """Free the job when anything (Ctrl-C too) interrupts its reading."""
     try:
-        while not call(go.pybridge_ColumnsWait, job, _WAIT_MS):
+        yield
+    except BaseException:
+        call(go.pybridge_ColumnsFree, job)
+        raise
+
+
+def _wait(job: int, step: Callable[[], bool], total: Optional[int]) -> None:
+    """Call step until it says the job is done, showing a progress bar of
+    the job's bytes read when total is not None."""
+    bar = Progress(total, "bytes") if total is not None else None
+    try:
+        while not step():
             if bar:
                 bar.update(call(go.pybridge_ColumnsProgress, job))
         if bar:
             bar.update(call(go.pybridge_ColumnsProgress, job), done=True)
-        damage = call(go.pybridge_ColumnsDamage, job)
-    except BaseException:
-        call(go.pybridge_ColumnsFree, job)
-        raise
     finally:
         if bar:
             bar.close()
-    return job, damage.split("\n") if damage else []
+
+
+def _damage(job: int) -> list[str]:
+    """The messages of the job's damaged files whose rows were kept."""
+    damage = call(go.pybridge_ColumnsDamage, job)
+    return damage.split("\n") if damage else []
 
 
 def file_job(np: Any, path: str, filter: Optional[str], count: int,  # noqa: A002
@@ -66,8 +86,7 @@ def file_job(np: Any, path: str, filter: Optional[str], count: int,  # noqa: A00
     job = call(go.pybridge_ColumnsOpenFile, path, filter or "", count, "\n".join(names))
     if job < 0:
         return None
-    bar = None
-    try:
+    with _freed_on_error(job):
         room = call(go.pybridge_ColumnsMaxRows, job)
         try:
             cols = {name: np.empty(room, dtype=DTYPES[name]) for name in names}
@@ -76,23 +95,12 @@ def file_job(np: Any, path: str, filter: Optional[str], count: int,  # noqa: A00
             return None
         # Go takes the arrays in the spec's order.
         addrs = np.array([cols[name].ctypes.data for name in FIELDS if name in cols], dtype=np.uint64)
-        bar = Progress(os.stat(path).st_size, "bytes") if progress else None
-        while not call(go.pybridge_ColumnsFill, job, addrs.ctypes.data, len(addrs), room, _WAIT_MS):
-            if bar:
-                bar.update(call(go.pybridge_ColumnsProgress, job))
-        if bar:
-            bar.update(call(go.pybridge_ColumnsProgress, job), done=True)
+        _wait(job, lambda: call(go.pybridge_ColumnsFill, job, addrs.ctypes.data, len(addrs), room, _WAIT_MS),
+              os.stat(path).st_size if progress else None)
         rows = call(go.pybridge_ColumnsRows, job)
         for arr in cols.values():
             arr.resize(rows, refcheck=False)  # realloc: the pages past rows go back
-        damage = call(go.pybridge_ColumnsDamage, job)
-    except BaseException:
-        call(go.pybridge_ColumnsFree, job)
-        raise
-    finally:
-        if bar:
-            bar.close()
-    return job, damage.split("\n") if damage else [], cols
+        return job, _damage(job), cols
 
 
 def address_table(job: int) -> list[str]:
