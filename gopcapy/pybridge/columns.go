@@ -3,8 +3,9 @@ package pybridge
 // Columnar reading for pcapy.read_columns/read_dataframe. A job gathers
 // decoded packets in Go (from files read in background goroutines, or from
 // an open reader, batch by batch); Python then allocates one numpy array per
-// column and Go copies each column into it (ColumnsExport): no per-packet
-// Python work, and one copy of each column.
+// column and Go copies each column into it (ColumnsExport), dropping its own
+// copy as it goes: no per-packet Python work, and one copy of each column.
+// A single regular file skips even that copy (columns_direct.go).
 //
 // Addresses travel as int32 codes into one table of distinct addresses that
 // Go formats (ColumnsAddresses), so Python builds strings or categoricals
