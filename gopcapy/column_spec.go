@@ -48,6 +48,7 @@ type column interface {
 	raw() []byte // the rows as raw native-order bytes
 	grow(n int)  // room for n more rows
 	release()    // forget the rows
+	truncate()   // no rows, the memory kept
 	// attach makes the slice the first rows of room for capRows rows at
 	// mem (caller-owned, aligned for the type).
 	attach(mem unsafe.Pointer, rows, capRows int)
@@ -66,6 +67,8 @@ func (c colSlice[T]) grow(n int) {
 }
 
 func (c colSlice[T]) release() { *c.s = nil }
+
+func (c colSlice[T]) truncate() { *c.s = (*c.s)[:0] }
 
 func (c colSlice[T]) attach(mem unsafe.Pointer, rows, capRows int) {
 	*c.s = unsafe.Slice((*T)(mem), capRows)[:rows]
@@ -129,6 +132,18 @@ func (c *Columns) Attach(mem []unsafe.Pointer, rows, capRows int) error {
 	}
 	c.rows, c.attached = rows, true
 	return nil
+}
+
+// reset drops every row and the address table, keeping the memory.
+func (c *Columns) reset() {
+	for _, s := range columnSpecs {
+		s.col(c).truncate()
+	}
+	c.Addrs, c.v4, c.v6, c.v4recent = c.Addrs[:0], nil, nil, [256]struct {
+		key  uint32
+		code int32
+	}{}
+	c.rows, c.err = 0, nil
 }
 
 // Detach forgets the memory Attach gave (the rows stay counted).

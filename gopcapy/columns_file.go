@@ -65,6 +65,14 @@ type FileColumns struct {
 	size     int64 // the file's size, 0 when unknown
 	reported int64 // progress reported so far
 	grown    bool
+
+	// A pcapng file is read in Go by a range reader over the whole file
+	// (columns_range.go), from ngPos on; at anything it does not take
+	// (damage, a second section...) the rows go and libpcap reads the file
+	// from its start: errors and odd cases stay libpcap's.
+	ng     *rangeReader
+	ngFile *os.File
+	ngPos  int64
 }
 
 // OpenFileColumns opens a capture file for reading into columns that keep
@@ -81,7 +89,67 @@ func OpenFileColumns(path string, opt ColumnOptions) (*FileColumns, error) {
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		f.size = st.Size()
 	}
+	if cur.pf == nil && f.size > 0 { // not classic pcap read in Go: pcapng?
+		f.openNg()
+	}
 	return f, nil
+}
+
+// openNg starts the Go reader of a pcapng file.
+func (f *FileColumns) openNg() {
+	file, err := os.Open(f.path)
+	if err != nil {
+		return
+	}
+	r, err := openRange(file, f.size, f.path)
+	if err != nil || !r.ng || r.linkType != f.cur.linkType {
+		file.Close()
+		return
+	}
+	f.ng, f.ngFile, f.ngPos = r, file, r.dataStart
+}
+
+// stopNg ends the Go reading of a pcapng file.
+func (f *FileColumns) stopNg() {
+	if f.ngFile != nil {
+		f.ngFile.Close()
+		f.ng, f.ngFile = nil, nil
+	}
+}
+
+// readNg reads a pcapng file's blocks in Go until the deadline (zero: no
+// limit); ok false when libpcap must read the file instead (c is then
+// empty again).
+func (f *FileColumns) readNg(ctx context.Context, c *Columns, deadline time.Time) (done, ok bool, err error) {
+	pos := f.ngPos
+	defer func() { f.ngPos = pos }()
+	for n := 0; pos < f.size; n++ {
+		if f.opt.Count > 0 && c.Rows() >= f.opt.Count {
+			break
+		}
+		if n&4095 == 4095 {
+			f.progress(c, pos)
+			if err := ctx.Err(); err != nil {
+				return true, true, err
+			}
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return false, true, nil
+			}
+		}
+		size, err := f.ng.next(c, f.cur.prog, pos)
+		if c.err != nil {
+			return true, true, c.err
+		}
+		if err != nil {
+			f.stopNg()
+			c.reset()
+			return false, false, nil
+		}
+		pos += size
+	}
+	f.progress(c, pos)
+	f.stopNg()
+	return true, true, nil
 }
 
 // MaxRows returns the most rows the file can give (-1: unknown, for a file
@@ -104,6 +172,7 @@ func (f *FileColumns) LimitRows(n int) { f.opt.Count = n }
 
 // Close closes the file (again: nothing).
 func (f *FileColumns) Close() {
+	f.stopNg()
 	if f.cur != nil {
 		f.cur.close()
 		f.cur = nil
@@ -120,6 +189,11 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 	}
 	if f.cur == nil {
 		return true, errors.New("gopcapy: FileColumns read after Close")
+	}
+	if f.ng != nil {
+		if done, ok, err := f.readNg(ctx, c, deadline); ok {
+			return done, err
+		}
 	}
 	for budget <= 0 || time.Now().Before(deadline) {
 		if err := ctx.Err(); err != nil {

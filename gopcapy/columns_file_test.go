@@ -286,3 +286,38 @@ func TestGoReadingAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+// pcapng files are read in Go (a range reader over the whole file) with
+// libpcap's rows, filtered or not; at damage libpcap reads the file again
+// from its start, so the rows before it and the error are libpcap's.
+func TestPcapngReadInGoMatchesLibpcap(t *testing.T) {
+	dir := t.TempDir()
+	path := writePcapng(t, filepath.Join(dir, "mix.pcapng"), layers.LinkTypeEthernet, colRecs(colMixed(t, 3000, 5)))
+	for _, filter := range []string{"", "tcp", "udp and port 53"} {
+		got, err := ReadFileColumns(context.Background(), path, ColumnOptions{Filter: filter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		colEqual(t, "pcapng "+filter, got, readLibpcapOnly(t, path, filter))
+	}
+	f, err := OpenFileColumns(path, ColumnOptions{})
+	if err != nil || f.ng == nil {
+		t.Fatalf("the pcapng file is not read in Go: %v", err)
+	}
+	f.Close()
+	data, _ := os.ReadFile(path)
+	cut := writeFile(t, filepath.Join(dir, "cut.pcapng"), data[:len(data)*2/3])
+	r, err := OpenOfflinePrecision(cut, Nano)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want Columns
+	_, wantErr := r.ReadColumns(&want, 0, 0)
+	r.Close()
+	got, err := ReadFileColumns(context.Background(), cut, ColumnOptions{})
+	var re *ReadError
+	if !errors.As(err, &re) || wantErr == nil || !strings.Contains(re.Error(), wantErr.Error()) {
+		t.Fatalf("a cut pcapng file: %v, want libpcap's %v", err, wantErr)
+	}
+	colEqual(t, "cut pcapng", got, &want)
+}
