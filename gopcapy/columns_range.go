@@ -29,9 +29,6 @@ import (
 )
 
 const (
-	// maxSnaplen is libpcap's MAXIMUM_SNAPLEN: the largest capture length
-	// it reads, and the snapshot length of a file that says 0 or more.
-	maxSnaplen = 262144
 	// syncRecords is how many consecutive plausible records (or blocks)
 	// make a boundary, unless the file ends sooner.
 	syncRecords = 16
@@ -54,105 +51,14 @@ const (
 	probeSize  = 256 << 10
 )
 
-// SplitError reports a range whose last record does not end where the next
-// range begins: Boundary guessed wrong, or the file changed. No rows are
-// returned with it.
-type SplitError struct {
-	Path     string
-	At, Want int64 // where the records ended, where the next range starts
-}
-
-func (e *SplitError) Error() string {
-	return fmt.Sprintf("%s: cannot split the capture at byte %d: its records run to byte %d "+
-		"(read the file whole, without splitting it)", e.Path, e.Want, e.At)
-}
-
-// MissingBytesError is returned by a RangeSource that does not hold the
-// bytes at Off: the caller can supply more and try again.
-type MissingBytesError struct{ Off int64 }
-
-func (e *MissingBytesError) Error() string {
-	return fmt.Sprintf("gopcapy: bytes at offset %d not supplied", e.Off)
-}
-
-// PiecesSource is an io.ReaderAt over two pieces of a file held in memory:
-// Head at offset 0 and Part at offset PartOff. Reading elsewhere fails with
-// a *MissingBytesError. It lets a range be read from bytes fetched from a
-// remote store, without the rest of the file.
-type PiecesSource struct {
-	Head    []byte
-	PartOff int64
-	Part    []byte
-}
-
-// ReadAt implements io.ReaderAt. It reads from the piece that holds off,
-// and fails with the first offset it lacks when that piece ends too soon.
-func (s *PiecesSource) ReadAt(p []byte, off int64) (int, error) {
-	piece, base := s.Head, int64(0)
-	if off >= s.PartOff && off < s.PartOff+int64(len(s.Part)) {
-		piece, base = s.Part, s.PartOff
-	} else if off < 0 || off >= int64(len(s.Head)) {
-		return 0, &MissingBytesError{Off: off}
-	}
-	n := copy(p, piece[off-base:])
-	if n < len(p) {
-		return n, &MissingBytesError{Off: base + int64(len(piece))}
-	}
-	return n, nil
-}
-
-// window serves byte slices of a file read through an io.ReaderAt, reading
-// chunk bytes (or more, for a large block) at a time.
-type window struct {
-	src   io.ReaderAt
-	size  int64
-	chunk int
-	stop  int64 // reads need not go past this offset (0: the end of the file)
-	base  int64
-	buf   []byte
-}
-
-// at returns the n bytes at off, valid until the next call; io.EOF when the
-// file ends before off+n.
-func (w *window) at(off int64, n int) ([]byte, error) {
-	if off < 0 || n < 0 || off+int64(n) > w.size {
-		return nil, io.EOF
-	}
-	if off >= w.base && off+int64(n) <= w.base+int64(len(w.buf)) {
-		return w.buf[off-w.base : off-w.base+int64(n)], nil
-	}
-	until := w.size
-	if w.stop > off && w.stop < w.size {
-		until = w.stop
-	}
-	want := int(max(int64(n), min(int64(w.chunk), until-off)))
-	if cap(w.buf) < want {
-		w.buf = make([]byte, want)
-	}
-	w.buf = w.buf[:want]
-	got, err := w.src.ReadAt(w.buf, off)
-	if got < n { // a source may give less than asked: enough is enough
-		w.buf = w.buf[:0]
-		if err == nil || err == io.EOF {
-			err = io.ErrUnexpectedEOF // the file shrank
-		}
-		return nil, err
-	}
-	w.buf, w.base = w.buf[:got], off
-	return w.buf[:n], nil
-}
-
 // captureLayout is what a range reader needs from the start of a file.
 type captureLayout struct {
-	ng        bool
-	order     binary.ByteOrder
-	linkType  int   // DLT_*, as libpcap reports it
-	snaplen   int   // the snapshot length libpcap uses
-	dataStart int64 // the first record (pcapng: the first packet block)
-	// classic pcap
-	fracMax  uint32
-	fracMul  int64
-	firstSec int64 // the first record's seconds, -1 without records
+	ng         bool
+	pcapFormat       // classic pcap; pcapng uses only its order
+	linkType   int   // DLT_*, as libpcap reports it
+	snaplen    int   // the snapshot length libpcap uses
+	dataStart  int64 // the first record (pcapng: the first packet block)
+	firstSec   int64 // classic pcap: the first record's seconds, -1 without records // the first record's seconds, -1 without records
 	// pcapng
 	ifaces []ngInterface
 }
@@ -206,224 +112,21 @@ func (r *rangeReader) classicLayout() error {
 	if err != nil {
 		return r.headerErr(err, "file too short for a pcap header")
 	}
-	r.order = binary.LittleEndian
-	r.fracMax, r.fracMul = 1_000_000, 1000
-	switch binary.LittleEndian.Uint32(hdr) {
-	case 0xa1b2c3d4:
-	case 0xa1b23c4d:
-		r.fracMax, r.fracMul = 1_000_000_000, 1
-	case 0xd4c3b2a1:
-		r.order = binary.BigEndian
-	case 0x4d3cb2a1:
-		r.order = binary.BigEndian
-		r.fracMax, r.fracMul = 1_000_000_000, 1
-	default:
+	format, snaplen, linkType, version24, ok := parsePcapHeader(hdr)
+	switch {
+	case !ok:
 		return pcapErr(r.path + ": not a pcap or pcapng capture (unknown magic number)")
-	}
-	if r.order.Uint16(hdr[4:]) != 2 || r.order.Uint16(hdr[6:]) != 4 {
+	case !version24:
 		return pcapErr(r.path + ": only pcap version 2.4 files can be read in byte ranges")
 	}
-	r.snaplen = adjustSnaplen(r.order.Uint32(hdr[16:]))
-	r.linkType = dltOfLinkType(int(r.order.Uint32(hdr[20:]) & 0xffff))
+	r.pcapFormat = format
+	r.snaplen = adjustSnaplen(snaplen)
+	r.linkType = dltOfLinkType(linkType)
 	r.dataStart, r.firstSec = 24, -1
 	if h, err := r.probe.at(24, 16); err == nil {
 		r.firstSec = int64(r.order.Uint32(h))
 	}
 	return nil
-}
-
-// adjustSnaplen is libpcap's reading of a header's snapshot length.
-func adjustSnaplen(s uint32) int {
-	if s == 0 || s > maxSnaplen {
-		return maxSnaplen
-	}
-	return int(s)
-}
-
-// dltOfLinkType maps a file's LINKTYPE_* to the DLT_* libpcap reports on
-// Linux: they differ only for these few (libpcap's linktype_to_dlt).
-func dltOfLinkType(lt int) int {
-	switch lt {
-	case 100:
-		return 11 // ATM_RFC1483
-	case 101:
-		return 12 // RAW
-	case 102:
-		return 15 // SLIP_BSDOS
-	case 103:
-		return 16 // PPP_BSDOS
-	case 106:
-		return 19 // ATM_CLIP
-	}
-	return lt
-}
-
-// rangeLookback is how far before an offset Boundary starts following
-// records: more than twice the largest record a run may hold (maxSnaplen
-// for pcap, maxBlock for pcapng), so that a run of fake records (a capture
-// inside a packet's payload) has ended or merged into the true records by
-// the time the walk reaches the offset. A variable for the tests' small
-// files.
-var rangeLookback int64 = 1 << 20
-
-// Boundary returns the offset of the first record (pcapng: block) that
-// starts at or after off: the start of the file's records for an offset
-// before them, the file's size when no record starts after off.
-//
-// Near the start of the file it follows the records from the first one.
-// Elsewhere it finds the first offset rangeLookback before off from which
-// every record up to off looks plausible, and follows those records to off.
-// If neither works (damage just before off), it takes the first offset at
-// or after off that starts a run of syncRecords plausible records.
-func (r *rangeReader) Boundary(off int64) (int64, error) {
-	if off <= r.dataStart {
-		return r.dataStart, nil
-	}
-	if off >= r.w.size {
-		return r.w.size, nil
-	}
-	step := int64(1)
-	if r.ng {
-		step = 4 // blocks are 32-bit aligned
-	}
-	if off-rangeLookback <= r.dataStart {
-		if q, _, ok, err := r.walk(r.dataStart, off, false); ok || err != nil {
-			return q, err
-		}
-	} else {
-		for s := (off - rangeLookback + step - 1) / step * step; s < off; s += step {
-			q, prev, ok, err := r.walk(s, off, true)
-			if err != nil {
-				return 0, err
-			}
-			if ok {
-				if ok, err = r.plausibleFrom(q, prev); ok || err != nil {
-					return q, err
-				}
-			}
-		}
-	}
-	for p := (off + step - 1) / step * step; p < r.w.size; p += step {
-		ok, err := r.plausibleFrom(p, -1)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			return p, nil
-		}
-	}
-	return r.w.size, nil
-}
-
-// walk follows the records from s while they start before off and returns
-// the first at or after off, and the last one's timestamp (seconds, -1 when
-// unknown); ok false when one is not plausible (strict) or not readable.
-// Only errors other than the end of the file are returned.
-func (r *rangeReader) walk(s, off int64, strict bool) (q, prev int64, ok bool, err error) {
-	q, prev = s, -1
-	for q < off {
-		var size int64
-		if strict {
-			size, prev, err = r.plausible(q, prev)
-		} else {
-			size, err = r.readableSize(q)
-		}
-		if err == io.EOF || err == nil && size == 0 {
-			return 0, 0, false, nil
-		}
-		if err != nil {
-			return 0, 0, false, err
-		}
-		q += size
-	}
-	return q, prev, true, nil
-}
-
-// plausible returns the size of the record or block at q, 0 when it does
-// not look like one; prev is the previous record's timestamp (-1: none)
-// and the returned sec this one's.
-func (r *rangeReader) plausible(q, prev int64) (size, sec int64, err error) {
-	if r.ng {
-		size, err = r.plausibleBlock(q)
-		return size, -1, err
-	}
-	return r.plausibleRecord(q, prev)
-}
-
-// readableSize returns the size of the record or block at q as a reader
-// would take it, 0 when it could not be read.
-func (r *rangeReader) readableSize(q int64) (int64, error) {
-	h, err := r.probe.at(q, 16)
-	if err != nil {
-		if err == io.EOF && r.ng { // a block may be as short as 12 bytes
-			h, err = r.probe.at(q, 12)
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-	var size int64
-	if r.ng {
-		size = int64(r.order.Uint32(h[4:]))
-		if size < 12 || size%4 != 0 {
-			return 0, nil
-		}
-	} else {
-		caplen := r.order.Uint32(h[8:])
-		if caplen > maxSnaplen {
-			return 0, nil
-		}
-		size = 16 + int64(caplen)
-	}
-	if q+size > r.w.size {
-		return 0, nil
-	}
-	return size, nil
-}
-
-// plausibleFrom reports whether syncRecords records (or the rest of the
-// file, if fewer) starting at p all look right; prev is the timestamp of
-// the record before p (-1: unknown). Only errors other than the end of the
-// file are returned.
-func (r *rangeReader) plausibleFrom(p, prev int64) (bool, error) {
-	q := p
-	for k := 0; k < syncRecords; k++ {
-		if q == r.w.size {
-			return true, nil
-		}
-		size, sec, err := r.plausible(q, prev)
-		prev = sec
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil || size == 0 {
-			return false, err
-		}
-		q += size
-	}
-	return true, nil
-}
-
-// plausibleRecord returns the size and seconds of the classic record at q,
-// size 0 when its header does not look like one; prev is the previous
-// record's seconds (-1: unknown).
-func (r *rangeReader) plausibleRecord(q, prev int64) (int64, int64, error) {
-	h, err := r.probe.at(q, 16)
-	if err != nil {
-		return 0, 0, err
-	}
-	sec, frac := int64(r.order.Uint32(h)), r.order.Uint32(h[4:])
-	caplen, wire := r.order.Uint32(h[8:]), r.order.Uint32(h[12:])
-	if frac >= r.fracMax || caplen > uint32(r.snaplen) || caplen > wire ||
-		sec < r.firstSec-syncSlackSec || sec > r.firstSec+syncSpanSec ||
-		prev >= 0 && (sec > prev+syncGapSec || sec < prev-syncGapSec) {
-		return 0, 0, nil
-	}
-	size := 16 + int64(caplen)
-	if q+size > r.w.size {
-		return 0, 0, nil
-	}
-	return size, sec, nil
 }
 
 // ReadRangeColumns reads into columns the packets of a capture (classic
@@ -500,13 +203,7 @@ func (r *rangeReader) read(ctx context.Context, c *Columns, prog *BPFProgram, fr
 		if n == 1024 && pos > from { // room for the rest at the size seen so far: no regrowing
 			c.grow(int(float64(to-pos)/float64(pos-from)*float64(c.Rows())*1.05)+64, 0)
 		}
-		var size int64
-		var err error
-		if r.ng {
-			size, err = r.ngBlock(c, prog, pos)
-		} else {
-			size, err = r.record(c, prog, pos)
-		}
+		size, err := r.next(c, prog, pos)
 		if err != nil {
 			return pos, err
 		}
@@ -515,14 +212,22 @@ func (r *rangeReader) read(ctx context.Context, c *Columns, prog *BPFProgram, fr
 	return pos, nil
 }
 
+// next appends the packet of the record or block at pos, if it holds one,
+// and returns its size.
+func (r *rangeReader) next(c *Columns, prog *BPFProgram, pos int64) (int64, error) {
+	if r.ng {
+		return r.ngBlock(c, prog, pos)
+	}
+	return r.record(c, prog, pos)
+}
+
 // record appends the classic record at pos and returns its size.
 func (r *rangeReader) record(c *Columns, prog *BPFProgram, pos int64) (int64, error) {
 	h, err := r.w.at(pos, 16)
 	if err != nil {
 		return 0, r.damage(err, pos, "truncated record header")
 	}
-	sec, frac := r.order.Uint32(h), r.order.Uint32(h[4:])
-	caplen, wire := r.order.Uint32(h[8:]), r.order.Uint32(h[12:])
+	sec, frac, caplen, wire := r.pcapFormat.record(h)
 	if caplen > maxSnaplen {
 		return 0, fmt.Errorf("invalid packet capture length %d, bigger than maximum of %d (at byte %d)",
 			caplen, maxSnaplen, pos)
@@ -554,10 +259,6 @@ func (r *rangeReader) damage(err error, pos int64, what string) error {
 	}
 	return err
 }
-
-// RangeLookback returns how many bytes before an offset Boundary may read:
-// what a caller supplying a PiecesSource should include before a range.
-func RangeLookback() int64 { return rangeLookback }
 
 // RangeTimes returns the timestamps (nanoseconds) of the first and the last
 // packet of a range, as ReadRangeColumns would read it, reading only a
@@ -615,13 +316,7 @@ func RangeTimes(src io.ReaderAt, size int64, path string, start, end int64) (fir
 func (r *rangeReader) times(c *Columns, from, to int64, limit int) (int64, error) {
 	pos := from
 	for pos < to && (limit <= 0 || c.Rows() < limit) {
-		var size int64
-		var err error
-		if r.ng {
-			size, err = r.ngBlock(c, nil, pos)
-		} else {
-			size, err = r.record(c, nil, pos)
-		}
+		size, err := r.next(c, nil, pos)
 		if err != nil {
 			var fatal *Error
 			if errors.As(err, &fatal) {

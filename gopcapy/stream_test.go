@@ -40,7 +40,7 @@ func addrsOf(c *Columns, codes []int32) []string {
 
 func TestStreamMatchesReadFileColumns(t *testing.T) {
 	dir := t.TempDir()
-	path := colWritePcap(t, filepath.Join(dir, "mix.pcap"), layers.LinkTypeEthernet, colMixed(t, 5000, 3))
+	path := writePcap(t, filepath.Join(dir, "mix.pcap"), layers.LinkTypeEthernet, 65535, true, colRecs(colMixed(t, 5000, 3)))
 	for _, filter := range []string{"", "udp"} {
 		want, err := ReadFileColumns(context.Background(), path, ColumnOptions{Filter: filter})
 		if err != nil {
@@ -69,7 +69,7 @@ func TestStreamMatchesReadFileColumns(t *testing.T) {
 
 func TestStreamHandsDamageToLibpcap(t *testing.T) {
 	dir := t.TempDir()
-	path := colWritePcap(t, filepath.Join(dir, "mix.pcap"), layers.LinkTypeEthernet, colMixed(t, 300, 4))
+	path := writePcap(t, filepath.Join(dir, "mix.pcap"), layers.LinkTypeEthernet, 65535, true, colRecs(colMixed(t, 300, 4)))
 	st, _ := os.Stat(path)
 	if err := os.Truncate(path, st.Size()-5); err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestFlowTable(t *testing.T) {
 // BenchmarkStream reads 100k mixed packets: into nothing (the reading
 // alone), into columns in chunks, and into flows.
 func BenchmarkStream(b *testing.B) {
-	path := colWritePcap(b, filepath.Join(b.TempDir(), "mix.pcap"), layers.LinkTypeEthernet, colMixed(b, 100000, 10))
+	path := writePcap(b, filepath.Join(b.TempDir(), "mix.pcap"), layers.LinkTypeEthernet, 65535, true, colRecs(colMixed(b, 100000, 10)))
 	run := func(b *testing.B, read func(s *Stream) (int, error)) {
 		for i := 0; i < b.N; i++ {
 			s := NewStream([]string{path}, "", 0)

@@ -3,8 +3,9 @@ package pybridge
 // Columnar reading for pcapy.read_columns/read_dataframe. A job gathers
 // decoded packets in Go (from files read in background goroutines, or from
 // an open reader, batch by batch); Python then allocates one numpy array per
-// column and Go copies each column into it (ColumnsExport): no per-packet
-// Python work, and one copy of each column.
+// column and Go copies each column into it (ColumnsExport), dropping its own
+// copy as it goes: no per-packet Python work, and one copy of each column.
+// A single regular file skips even that copy (columns_direct.go).
 //
 // Addresses travel as int32 codes into one table of distinct addresses that
 // Go formats (ColumnsAddresses), so Python builds strings or categoricals
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +42,9 @@ type colJob struct {
 	addrs    string  // the address table, once built
 	codes    []int32 // src codes then dst codes, once built
 	finished bool
+	released int                  // bytes of columns dropped since Go's memory was last handed back
+	file     *gopcapy.FileColumns // a ColumnsOpenFile job's file (columns_direct.go)
+	direct   bool                 // the columns are in Python's arrays already; addrs is the table
 }
 
 var colJobs registry[*colJob]
@@ -276,6 +281,9 @@ func ColumnsAddresses(job int) (s string, err error) {
 	if !j.finished {
 		return "", errors.New("InternalError: job not finished")
 	}
+	if j.direct {
+		return j.addrs, nil
+	}
 	if j.codes == nil || len(j.codes) != 2*j.rows {
 		j.addrs, j.codes = addressCodes(j.parts, j.rows)
 	}
@@ -313,6 +321,8 @@ func addressCodes(parts []*gopcapy.Columns, rows int) (string, []int32) {
 		if c.Has("dst") {
 			copy(dst, c.Dst[:n])
 		}
+		c.Release("src") // copied into codes
+		c.Release("dst")
 		if !identity {
 			for i := range src {
 				if src[i] >= 0 {
@@ -328,49 +338,22 @@ func addressCodes(parts []*gopcapy.Columns, rows int) (string, []int32) {
 	return strings.Join(names, "\n"), codes
 }
 
-// columnBytes returns column name of c as raw native-order bytes.
-func columnBytes(c *gopcapy.Columns, name string) []byte {
-	switch name {
-	case "ts":
-		return asBytes(c.TS)
-	case "caplen":
-		return asBytes(c.Caplen)
-	case "len":
-		return asBytes(c.Len)
-	case "linktype":
-		return asBytes(c.LinkType)
-	case "eth_type":
-		return asBytes(c.EthType)
-	case "vlan":
-		return asBytes(c.VLAN)
-	case "ip_version":
-		return asBytes(c.IPVersion)
-	case "proto":
-		return asBytes(c.Proto)
-	case "sport":
-		return asBytes(c.Sport)
-	case "dport":
-		return asBytes(c.Dport)
-	case "tcp_flags":
-		return asBytes(c.TCPFlags)
-	case "payload_len":
-		return asBytes(c.PayloadLen)
+// ColumnsSpec returns the columns, one per line in their order, each as
+// "<name> <numpy type code>" (gopcapy.ColumnSpecs): what pcapy's DTYPES
+// must say (a test checks).
+func ColumnsSpec() (s string, err error) {
+	defer guard(&err)
+	var b strings.Builder
+	for _, spec := range gopcapy.ColumnSpecs() {
+		b.WriteString(spec.Name + " " + spec.Type + "\n")
 	}
-	return nil
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
-// columnWidths are the bytes per row of each column ColumnsExport knows.
-var columnWidths = map[string]int{
-	"ts": 8, "caplen": 4, "len": 4, "linktype": 2, "eth_type": 4, "vlan": 2, "ip_version": 1,
-	"src": 4, "dst": 4, "proto": 2, "sport": 4, "dport": 4, "tcp_flags": 2, "payload_len": 4,
-}
-
-func asBytes[T any](s []T) []byte {
-	if len(s) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
-}
+// releaseEvery is how many bytes of exported columns the job drops before
+// Go's memory is handed back to the system: the Go columns and their numpy
+// copies then do not both stay whole (peak memory near the result's).
+const releaseEvery = 8 << 20
 
 // ColumnsExport copies column name of a finished job into size bytes of
 // Python memory at addr (a numpy array of the column's type and the job's
@@ -381,10 +364,11 @@ func ColumnsExport(job int, name string, addr, size int) (rc int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	width, ok := columnWidths[name]
+	spec, ok := gopcapy.ColumnSpecOf(name)
 	if !ok {
 		return 0, errors.New("ValueError: no column " + name)
 	}
+	width := spec.Width()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if !j.finished || size != width*j.rows || (j.rows > 0 && addr == 0) {
@@ -403,7 +387,7 @@ func ColumnsExport(job int, name string, addr, size int) (rc int, err error) {
 		if name == "dst" {
 			codes = j.codes[j.rows:]
 		}
-		copy(dst, asBytes(codes))
+		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(&codes[0])), 4*len(codes)))
 		return 0, nil
 	}
 	off := 0
@@ -414,19 +398,42 @@ func ColumnsExport(job int, name string, addr, size int) (rc int, err error) {
 		if !c.Has(name) {
 			return 0, errors.New("InternalError: column " + name + " was not kept")
 		}
-		off += copy(dst[off:], columnBytes(c, name))
+		off += copy(dst[off:], c.Raw(name))
 	}
 	if off != size {
 		return 0, errors.New("InternalError: column length mismatch")
 	}
+	j.release(name, size)
 	return 0, nil
+}
+
+// release drops a column the job's parts hold once it was exported (Python
+// exports each column once), and every releaseEvery bytes hands Go's free
+// memory back to the system.
+func (j *colJob) release(name string, size int) {
+	for _, c := range j.parts {
+		if c != nil {
+			c.Release(name)
+		}
+	}
+	if j.released += size; j.released >= releaseEvery {
+		j.released = 0
+		debug.FreeOSMemory()
+	}
 }
 
 // ColumnsFree stops a job's reading (if still going) and forgets it.
 func ColumnsFree(job int) (rc int, err error) {
 	defer guard(&err)
-	if j, ok := colJobs.remove(job); ok && j.cancel != nil {
-		j.cancel()
+	if j, ok := colJobs.remove(job); ok {
+		if j.cancel != nil {
+			j.cancel()
+		}
+		if j.file != nil {
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.file.Close()
+		}
 	}
 	return 0, nil
 }

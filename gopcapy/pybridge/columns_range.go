@@ -31,17 +31,13 @@ func ColumnsReadRange(path string, start, end int, filter, fields string) (job i
 	if err != nil {
 		return 0, err
 	}
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return 0, errors.New("PcapError: " + err.Error())
+		return 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return 0, errors.New("PcapError: " + err.Error())
-	}
 	opt := gopcapy.ColumnOptions{Filter: filter, Fields: names}
-	c, err := gopcapy.ReadRangeColumns(context.Background(), f, st.Size(), path, int64(start), int64(end), opt)
+	c, err := gopcapy.ReadRangeColumns(context.Background(), f, size, path, int64(start), int64(end), opt)
 	return rangeJob(c, err)
 }
 
@@ -112,16 +108,12 @@ func ColumnsRangeTimes(path string, start, end, addr int) (rc int, err error) {
 	if addr == 0 {
 		return 0, errors.New("InternalError: no memory for the times")
 	}
-	f, err := os.Open(path)
+	f, size, err := openSized(path)
 	if err != nil {
-		return 0, errors.New("PcapError: " + err.Error())
+		return 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return 0, errors.New("PcapError: " + err.Error())
-	}
-	first, last, ok, err := gopcapy.RangeTimes(f, st.Size(), path, int64(start), int64(end))
+	first, last, ok, err := gopcapy.RangeTimes(f, size, path, int64(start), int64(end))
 	if err != nil {
 		return 0, kinded(err)
 	}
@@ -134,4 +126,18 @@ func ColumnsRangeTimes(path string, start, end, addr int) (rc int, err error) {
 		binary.NativeEndian.PutUint64(out[16:], 0)
 	}
 	return 0, nil
+}
+
+// openSized opens a local capture file for range reading, with its size.
+func openSized(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, errors.New("PcapError: " + err.Error())
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, errors.New("PcapError: " + err.Error())
+	}
+	return f, st.Size(), nil
 }

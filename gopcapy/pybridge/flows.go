@@ -30,6 +30,20 @@ func getFlows(h int) (*flowJob, error) {
 	return j, nil
 }
 
+// flowsWith returns a flow table and the stream or column job (got with
+// get) it counts packets from.
+func flowsWith[T any](table, h int, get func(int) (T, error)) (*flowJob, T, error) {
+	var from T
+	j, err := getFlows(table)
+	if err != nil {
+		return nil, from, err
+	}
+	if from, err = get(h); err != nil {
+		return nil, from, err
+	}
+	return j, from, nil
+}
+
 // FlowsNew makes an empty flow table; timeouts in nanoseconds (<= 0: none).
 func FlowsNew(idleNs, activeNs int, bidirectional bool) (table int, err error) {
 	defer guard(&err)
@@ -43,11 +57,7 @@ func FlowsNew(idleNs, activeNs int, bidirectional bool) (table int, err error) {
 // message is kept for FlowsDamage; reading goes on with the next file.
 func FlowsFromStream(table, stream, n int) (k int, err error) {
 	defer guard(&err)
-	j, err := getFlows(table)
-	if err != nil {
-		return 0, err
-	}
-	st, err := getStream(stream)
+	j, st, err := flowsWith(table, stream, getStream)
 	if err != nil {
 		return 0, err
 	}
@@ -70,11 +80,7 @@ func FlowsFromStream(table, stream, n int) (k int, err error) {
 // gopcapy.FlowColumns) into the flow table.
 func FlowsFromColumns(table, job int) (rc int, err error) {
 	defer guard(&err)
-	j, err := getFlows(table)
-	if err != nil {
-		return 0, err
-	}
-	cj, err := getJob(job)
+	j, cj, err := flowsWith(table, job, getJob)
 	if err != nil {
 		return 0, err
 	}

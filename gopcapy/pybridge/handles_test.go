@@ -36,6 +36,8 @@ var bridge = map[string]any{
 	"ColumnsRows": ColumnsRows, "ColumnsWait": ColumnsWait,
 	"ColumnsReadRange": ColumnsReadRange, "ColumnsReadRangeMemory": ColumnsReadRangeMemory,
 	"ColumnsRangeLookback": ColumnsRangeLookback, "ColumnsRangeTimes": ColumnsRangeTimes,
+	"ColumnsOpenFile": ColumnsOpenFile, "ColumnsMaxRows": ColumnsMaxRows, "ColumnsFill": ColumnsFill,
+	"ColumnsSpec":   ColumnsSpec,
 	"ListDatalinks": ListDatalinks, "SetDatalink": SetDatalink,
 	"TstampTypes": TstampTypes, "SetTstampType": SetTstampType, "Init": Init,
 	"FilterStart": FilterStart, "FilterEnd": FilterEnd, "FilterRead": FilterRead,

@@ -53,7 +53,7 @@ def read_arrow(
     return arrow_table(pa, np, names, cols, table)
 
 
-def arrow_table(pa: Any, np: Any, names: list[str], cols: dict, table: list[str]) -> "pyarrow.Table":
+def arrow_table(pa: Any, np: Any, names: list[str], cols: dict[str, Any], table: list[str]) -> "pyarrow.Table":
     """An Arrow table of exported columns (src/dst as codes into table)."""
     arrays = []
     dictionary = None

@@ -11,8 +11,11 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-from ._columns import (DTYPES, ON_ERROR, Source, _columns_dict, _dataframe, _export, _field_names, _need, _paths,
-                       _reader_job)
+from ._column_jobs import export as _export
+from ._column_jobs import reader_job as _reader_job
+from ._column_spec import DTYPES
+from ._columns import Source, _columns_dict, _dataframe, _need, _paths
+from ._columns import check_args as check_columns_args
 from ._core import call, go
 from ._errors import PcapError
 from ._reader import Reader
@@ -74,21 +77,14 @@ def iter_dataframes(
 def check_args(filter: Optional[str], fields: Optional[Iterable[str]], count: int,  # noqa: A002
                chunk_rows: int, on_error: str) -> tuple[list[str], int]:
     """Check the arguments every chunked reader takes; the names and count."""
-    if filter is not None and not isinstance(filter, str):
-        raise TypeError(f"filter must be a str or None, not {type(filter).__name__}")
-    names = _field_names(fields)
-    for what, value in (("count", count), ("chunk_rows", chunk_rows)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    names, count = check_columns_args(filter, fields, count, on_error, chunk_rows=chunk_rows)
     if chunk_rows <= 0:
         raise ValueError(f"chunk_rows must be positive, not {chunk_rows}")
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
-    return names, max(count, 0)
+    return names, count
 
 
 def _chunks(np: Any, source: Source, filter: Optional[str], fields: Optional[Iterable[str]],  # noqa: A002
-            count: int, chunk_rows: int, on_error: str) -> Iterator[tuple[list[str], dict, list[str]]]:
+            count: int, chunk_rows: int, on_error: str) -> Iterator[tuple[list[str], dict[str, Any], list[str]]]:
     """Exported chunks: (names, columns with src/dst as codes, address table)."""
     names, count = check_args(filter, fields, count, chunk_rows, on_error)
     for job in column_jobs(source, filter, names, count, chunk_rows, on_error):

@@ -185,7 +185,7 @@ def _export(np: Any, pd: Any, table: int) -> "pandas.DataFrame":
     return _frame(np, pd, cols, text.split("\n") if text else [])
 
 
-def _frame(np: Any, pd: Any, cols: dict, addresses: list[str]) -> "pandas.DataFrame":
+def _frame(np: Any, pd: Any, cols: dict[str, Any], addresses: list[str]) -> "pandas.DataFrame":
     """read_flows' DataFrame from columns: src/dst as codes into addresses,
     first/last in int64 nanoseconds."""
     categories = pd.CategoricalDtype(pd.Index(addresses, dtype=object))

@@ -1,0 +1,292 @@
+package gopcapy
+
+// Capture files read into columns: ReadFileColumns reads one file through a
+// fileCursor (cursor.go), ReadFilesColumns several at once, one goroutine
+// per file on all cores.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ReadError reports a capture file that could not be read to its end; the
+// packets before the damage were read.
+type ReadError struct {
+	Path    string
+	Packets int   // packets read before the error
+	Err     error // libpcap's error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("%s: %v (after %d packets)", e.Path, e.Err, e.Packets)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// ColumnOptions tune ReadFileColumns and ReadFilesColumns.
+type ColumnOptions struct {
+	Filter   string        // a BPF filter expression ("": every packet)
+	Count    int           // read at most this many packets of each file (<= 0: all)
+	Fields   []string      // the columns to keep (nil: all), see Columns.Select
+	Progress *atomic.Int64 // if not nil, the bytes of the files read so far are added to it
+}
+
+// ReadFileColumns reads a capture file into columns with nanosecond
+// timestamps. When the file is damaged midway it returns the packets before
+// the damage with a *ReadError; any other error (the file cannot be opened,
+// the filter does not compile, ctx is done, a timestamp does not fit TS: a
+// *RangeError) comes with nil columns. Classic pcap files are read in Go,
+// pcapng files and odd records by libpcap (see fileCursor).
+func ReadFileColumns(ctx context.Context, path string, opt ColumnOptions) (*Columns, error) {
+	f, err := OpenFileColumns(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c := &Columns{}
+	_ = c.Select(opt.Fields) // checked by OpenFileColumns
+	_, err = f.Read(ctx, c, 0)
+	return f.result(c, err)
+}
+
+// FileColumns reads one capture file into columns a slice of time at a
+// time (ReadFileColumns reads it in one go).
+type FileColumns struct {
+	path     string
+	opt      ColumnOptions
+	cur      *fileCursor
+	size     int64 // the file's size, 0 when unknown
+	reported int64 // progress reported so far
+	grown    bool
+
+	// A pcapng file is read in Go by a range reader over the whole file
+	// (columns_range.go), from ngPos on; at anything it does not take
+	// (damage, a second section...) the rows go and libpcap reads the file
+	// from its start: errors and odd cases stay libpcap's.
+	ng     *rangeReader
+	ngFile *os.File
+	ngPos  int64
+}
+
+// OpenFileColumns opens a capture file for reading into columns that keep
+// opt.Fields (errors as ReadFileColumns').
+func OpenFileColumns(path string, opt ColumnOptions) (*FileColumns, error) {
+	if err := new(Columns).Select(opt.Fields); err != nil {
+		return nil, err
+	}
+	cur, err := openCursor(path, opt.Filter)
+	if err != nil {
+		return nil, err
+	}
+	f := &FileColumns{path: path, opt: opt, cur: cur}
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		f.size = st.Size()
+	}
+	if cur.pf == nil && f.size > 0 { // not classic pcap read in Go: pcapng?
+		f.openNg()
+	}
+	return f, nil
+}
+
+// openNg starts the Go reader of a pcapng file.
+func (f *FileColumns) openNg() {
+	file, err := os.Open(f.path)
+	if err != nil {
+		return
+	}
+	r, err := openRange(file, f.size, f.path)
+	if err != nil || !r.ng || r.linkType != f.cur.linkType {
+		file.Close()
+		return
+	}
+	f.ng, f.ngFile, f.ngPos = r, file, r.dataStart
+}
+
+// stopNg ends the Go reading of a pcapng file.
+func (f *FileColumns) stopNg() {
+	if f.ngFile != nil {
+		f.ngFile.Close()
+		f.ng, f.ngFile = nil, nil
+	}
+}
+
+// readNg reads a pcapng file's blocks in Go until the deadline (zero: no
+// limit); ok false when libpcap must read the file instead (c is then
+// empty again).
+func (f *FileColumns) readNg(ctx context.Context, c *Columns, deadline time.Time) (done, ok bool, err error) {
+	pos := f.ngPos
+	defer func() { f.ngPos = pos }()
+	for n := 0; pos < f.size; n++ {
+		if f.opt.Count > 0 && c.Rows() >= f.opt.Count {
+			break
+		}
+		if n&4095 == 4095 {
+			f.progress(c, pos)
+			if err := ctx.Err(); err != nil {
+				return true, true, err
+			}
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return false, true, nil
+			}
+		}
+		size, err := f.ng.next(c, f.cur.prog, pos)
+		if c.err != nil {
+			return true, true, c.err
+		}
+		if err != nil {
+			f.stopNg()
+			c.reset()
+			return false, false, nil
+		}
+		pos += size
+	}
+	f.progress(c, pos)
+	f.stopNg()
+	return true, true, nil
+}
+
+// MaxRows returns the most rows the file can give (-1: unknown, for a file
+// that is not regular): every record takes at least 16 bytes after the
+// 24-byte file header, and pcapng blocks more; at most opt.Count.
+func (f *FileColumns) MaxRows() int {
+	if f.size == 0 {
+		return -1
+	}
+	n := int(max(0, f.size-24) / 16)
+	if f.opt.Count > 0 {
+		n = min(n, f.opt.Count)
+	}
+	return n
+}
+
+// LimitRows makes Read stop after n rows in all (as opt.Count does): for
+// memory with room for n rows, whatever happens to the file meanwhile.
+func (f *FileColumns) LimitRows(n int) { f.opt.Count = n }
+
+// Close closes the file (again: nothing).
+func (f *FileColumns) Close() {
+	f.stopNg()
+	if f.cur != nil {
+		f.cur.close()
+		f.cur = nil
+	}
+}
+
+// Read reads the file's packets into c for about budget (0: until the end)
+// and reports whether it reached the end (or opt.Count rows); errors as
+// ReadFileColumns' (see result).
+func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration) (done bool, err error) {
+	var deadline time.Time
+	if budget > 0 {
+		deadline = time.Now().Add(budget)
+	}
+	if f.cur == nil {
+		return true, errors.New("gopcapy: FileColumns read after Close")
+	}
+	if f.ng != nil {
+		if done, ok, err := f.readNg(ctx, c, deadline); ok {
+			return done, err
+		}
+	}
+	for budget <= 0 || time.Now().Before(deadline) {
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+		want := 1 << 16 // packets between progress reports
+		if f.opt.Count > 0 {
+			if want = min(want, f.opt.Count-c.Rows()); want == 0 {
+				return true, nil
+			}
+		}
+		_, err := f.cur.read(want, c.AppendRow)
+		f.progress(c, f.cur.offset())
+		switch {
+		case c.err != nil:
+			return true, c.err
+		case err == io.EOF:
+			return true, nil
+		case err != nil:
+			return true, err
+		}
+	}
+	return false, nil
+}
+
+// progress reports that the file was read up to pos, and the first time
+// makes room for the rest of the file at the packet size seen so far,
+// instead of growing (and copying) every column many times.
+func (f *FileColumns) progress(c *Columns, pos int64) {
+	if !f.grown && pos > 0 && f.size > pos && c.Rows() > 0 {
+		f.grown = true
+		c.grow(int(float64(f.size-pos)/float64(pos)*float64(c.Rows())*1.05)+1024, f.opt.Count-c.Rows())
+	}
+	if pos > f.reported {
+		if f.opt.Progress != nil {
+			f.opt.Progress.Add(pos - f.reported)
+		}
+		f.reported = pos
+	}
+}
+
+// result turns a read error into a *ReadError with the rows read before
+// it; other errors drop the rows.
+func (f *FileColumns) result(c *Columns, err error) (*Columns, error) {
+	var re *RangeError
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded), errors.As(err, &re):
+		return nil, err
+	}
+	return c, &ReadError{Path: f.path, Packets: c.Rows(), Err: err}
+}
+
+// Result is what ReadFileColumns returns for a Read's error and c.
+func (f *FileColumns) Result(c *Columns, err error) (*Columns, error) { return f.result(c, err) }
+
+// ReadFilesColumns reads capture files concurrently, one goroutine per file
+// and at most GOMAXPROCS at a time, and returns each file's columns and
+// error in the order of paths (see ReadFileColumns). When a file fails other
+// than by damage, the files not yet read are not started.
+func ReadFilesColumns(ctx context.Context, paths []string, opt ColumnOptions) ([]*Columns, []error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cols := make([]*Columns, len(paths))
+	errs := make([]error, len(paths))
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			if ctx.Err() != nil {
+				errs[i] = ctx.Err()
+				return
+			}
+			// A panic here would end the whole program (a Python kernel):
+			// report it as this file's error instead.
+			defer func() {
+				if p := recover(); p != nil {
+					cols[i], errs[i] = nil, fmt.Errorf("gopcapy: panic reading %s: %v", path, p)
+					cancel()
+				}
+			}()
+			cols[i], errs[i] = ReadFileColumns(ctx, path, opt)
+			var re *ReadError
+			if errs[i] != nil && !errors.As(errs[i], &re) {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return cols, errs
+}
