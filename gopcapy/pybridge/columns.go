@@ -52,7 +52,7 @@ var colJobs registry[*colJob]
 func getJob(job int) (*colJob, error) {
 	j, ok := colJobs.get(job)
 	if !ok {
-		return nil, errors.New("InternalError: no such column job")
+		return nil, internalError("no such column job")
 	}
 	return j, nil
 }
@@ -61,7 +61,7 @@ func getJob(job int) (*colJob, error) {
 func fieldList(fields string) ([]string, error) {
 	names := strings.Split(fields, "\n")
 	if err := new(gopcapy.Columns).Select(names); err != nil {
-		return nil, errors.New("ValueError: " + err.Error())
+		return nil, valueError(err.Error())
 	}
 	return names, nil
 }
@@ -83,7 +83,7 @@ func ColumnsReadFiles(paths, filter string, count int, fields string) (job int, 
 		defer close(j.done)
 		defer func() {
 			if p := recover(); p != nil {
-				j.fatal = errors.New("InternalError: panic reading columns")
+				j.fatal = internalError("panic reading columns")
 			}
 		}()
 		parts, errs := gopcapy.ReadFilesColumns(ctx, list, gopcapy.ColumnOptions{
@@ -227,7 +227,7 @@ func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (rc 
 		return 0, err
 	}
 	if n < 0 || n*gopcapy.RecordSize > len(blob) {
-		return 0, errors.New("InternalError: bad record count")
+		return 0, internalError("bad record count")
 	}
 	prec := gopcapy.Micro
 	if nano {
@@ -246,7 +246,7 @@ func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (rc 
 		}
 		start, end := int(binary.NativeEndian.Uint32(m[20:])), int(binary.NativeEndian.Uint32(m[24:]))
 		if start > end || end > len(blob) {
-			return 0, errors.New("InternalError: bad record")
+			return 0, internalError("bad record")
 		}
 		c.Append(h, prec, linkType, blob[start:end])
 	}
@@ -279,7 +279,7 @@ func ColumnsAddresses(job int) (s string, err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if !j.finished {
-		return "", errors.New("InternalError: job not finished")
+		return "", internalError("job not finished")
 	}
 	if j.direct {
 		return j.addrs, nil
@@ -366,13 +366,13 @@ func ColumnsExport(job int, name string, addr, size int) (rc int, err error) {
 	}
 	spec, ok := gopcapy.ColumnSpecOf(name)
 	if !ok {
-		return 0, errors.New("ValueError: no column " + name)
+		return 0, valueError("no column " + name)
 	}
 	width := spec.Width()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if !j.finished || size != width*j.rows || (j.rows > 0 && addr == 0) {
-		return 0, errors.New("InternalError: column buffer does not match the job")
+		return 0, internalError("column buffer does not match the job")
 	}
 	if j.rows == 0 {
 		return 0, nil
@@ -381,7 +381,7 @@ func ColumnsExport(job int, name string, addr, size int) (rc int, err error) {
 	switch name {
 	case "src", "dst":
 		if len(j.codes) != 2*j.rows {
-			return 0, errors.New("InternalError: addresses not built")
+			return 0, internalError("addresses not built")
 		}
 		codes := j.codes[:j.rows]
 		if name == "dst" {
@@ -396,12 +396,12 @@ func ColumnsExport(job int, name string, addr, size int) (rc int, err error) {
 			continue
 		}
 		if !c.Has(name) {
-			return 0, errors.New("InternalError: column " + name + " was not kept")
+			return 0, internalError("column " + name + " was not kept")
 		}
 		off += copy(dst[off:], c.Raw(name))
 	}
 	if off != size {
-		return 0, errors.New("InternalError: column length mismatch")
+		return 0, internalError("column length mismatch")
 	}
 	j.release(name, size)
 	return 0, nil

@@ -64,7 +64,7 @@ func ColumnsMaxRows(job int) (n int, err error) {
 		return 0, err
 	}
 	if j.file == nil {
-		return 0, errors.New("InternalError: not a file job")
+		return 0, internalError("not a file job")
 	}
 	return j.file.MaxRows(), nil
 }
@@ -83,10 +83,10 @@ func ColumnsFill(job, addrs, n, capRows, ms int) (done int, err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.file == nil || j.finished {
-		return 0, errors.New("InternalError: not a file job being read")
+		return 0, internalError("not a file job being read")
 	}
 	if capRows != j.file.MaxRows() || n <= 0 || addrs == 0 {
-		return 0, errors.New("InternalError: arrays do not match the job")
+		return 0, internalError("arrays do not match the job")
 	}
 	mem := make([]unsafe.Pointer, n)
 	for i, a := range unsafe.Slice((*uint64)(unsafe.Pointer(&pyMemory(addrs, 8*n)[0])), n) {
@@ -94,7 +94,7 @@ func ColumnsFill(job, addrs, n, capRows, ms int) (done int, err error) {
 	}
 	c := j.parts[0]
 	if err := c.Attach(mem, c.Rows(), capRows); err != nil {
-		return 0, errors.New("InternalError: " + err.Error())
+		return 0, internalError(err.Error())
 	}
 	finished, err := j.file.Read(context.Background(), c, time.Duration(max(ms, 1))*time.Millisecond)
 	c.Detach() // nothing of Python's memory is kept

@@ -56,7 +56,7 @@ func ColumnsReadRangeMemory(name string, size, headAddr, headLen, partOff, partA
 	}
 	if headLen < 0 || partLen < 0 || partOff < 0 || headLen > size || partOff+partLen > size ||
 		headLen > 0 && headAddr == 0 || partLen > 0 && partAddr == 0 {
-		return 0, errors.New("InternalError: bad memory pieces")
+		return 0, internalError("bad memory pieces")
 	}
 	src := &gopcapy.PiecesSource{PartOff: int64(partOff)}
 	if headLen > 0 {
@@ -89,7 +89,7 @@ func rangeJob(c *gopcapy.Columns, err error) (int, error) {
 	if err != nil && !errors.As(err, &re) {
 		var se *gopcapy.SplitError
 		if errors.As(err, &se) {
-			return 0, errors.New("PcapError: " + se.Error())
+			return 0, pcapError(se.Error())
 		}
 		return 0, kinded(err)
 	}
@@ -106,7 +106,7 @@ func rangeJob(c *gopcapy.Columns, err error) (int, error) {
 func ColumnsRangeTimes(path string, start, end, addr int) (rc int, err error) {
 	defer guard(&err)
 	if addr == 0 {
-		return 0, errors.New("InternalError: no memory for the times")
+		return 0, internalError("no memory for the times")
 	}
 	f, size, err := openSized(path)
 	if err != nil {
@@ -132,12 +132,12 @@ func ColumnsRangeTimes(path string, start, end, addr int) (rc int, err error) {
 func openSized(path string) (*os.File, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, errors.New("PcapError: " + err.Error())
+		return nil, 0, pcapError(err.Error())
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, errors.New("PcapError: " + err.Error())
+		return nil, 0, pcapError(err.Error())
 	}
 	return f, st.Size(), nil
 }

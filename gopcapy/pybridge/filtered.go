@@ -22,7 +22,6 @@ package pybridge
 
 import (
 	"encoding/binary"
-	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -105,10 +104,10 @@ func FilterStart(h, unconsumed, admitMask, setAddr, setLen, flowCutoff int, dpiP
 	}
 	c, err := gopcapy.NewClassifier(cfg)
 	if err != nil {
-		return 0, errors.New("ValueError: " + err.Error())
+		return 0, valueError(err.Error())
 	}
 	if _, running := runs.Load(h); running {
-		return 0, errors.New("PcapError: loop_filtered or loop_to_buffer is already running on this reader")
+		return 0, pcapError("loop_filtered or loop_to_buffer is already running on this reader")
 	}
 	if unconsumed > 0 {
 		rd.mu.Lock()
@@ -120,7 +119,7 @@ func FilterStart(h, unconsumed, admitMask, setAddr, setLen, flowCutoff int, dpiP
 		}
 	}
 	if _, running := runs.LoadOrStore(h, &filterRun{c: c}); running {
-		return 0, errors.New("PcapError: loop_filtered or loop_to_buffer is already running on this reader")
+		return 0, pcapError("loop_filtered or loop_to_buffer is already running on this reader")
 	}
 	return 0, nil
 }
@@ -136,7 +135,7 @@ func portList(s string) ([]uint16, error) {
 		}
 		p, err := strconv.ParseUint(f, 10, 16)
 		if err != nil {
-			return nil, errors.New("InternalError: bad port list " + s)
+			return nil, internalError("bad port list " + s)
 		}
 		ports = append(ports, uint16(p))
 	}
@@ -167,7 +166,7 @@ func getRun(h int) (*reader, *filterRun, error) {
 	}
 	v, ok := runs.Load(h)
 	if !ok {
-		return nil, nil, errors.New("InternalError: no filtered loop running")
+		return nil, nil, internalError("no filtered loop running")
 	}
 	return rd, v.(*filterRun), nil
 }
@@ -187,7 +186,7 @@ func FilterRead(h, maxN, waitMs, addr, size int) (n int, err error) {
 	dataStart := maxN * gopcapy.RecordSize
 	dataEnd := size - FilterSideSize(maxN)
 	if maxN <= 0 || addr == 0 || dataEnd <= dataStart {
-		return 0, errors.New("InternalError: buffer too small")
+		return 0, internalError("buffer too small")
 	}
 	if run.err != nil { // met after the packets of the last call
 		err, run.err = run.err, nil

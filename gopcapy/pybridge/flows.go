@@ -5,7 +5,6 @@ package pybridge
 // finished table column by column into numpy arrays, as for read_columns.
 
 import (
-	"errors"
 	"strings"
 	"sync"
 	"unsafe"
@@ -25,7 +24,7 @@ var flowJobs registry[*flowJob]
 func getFlows(h int) (*flowJob, error) {
 	j, ok := flowJobs.get(h)
 	if !ok {
-		return nil, errors.New("InternalError: no such flow table")
+		return nil, internalError("no such flow table")
 	}
 	return j, nil
 }
@@ -91,7 +90,7 @@ func FlowsFromColumns(table, job int) (rc int, err error) {
 	for _, c := range cj.parts {
 		for _, name := range gopcapy.FlowColumns {
 			if !c.Has(name) {
-				return 0, errors.New("InternalError: column " + name + " was not kept")
+				return 0, internalError("column " + name + " was not kept")
 			}
 		}
 		j.t.AddColumns(c)
@@ -188,13 +187,13 @@ func FlowsExport(table int, name string, addr, size int) (rc int, err error) {
 	}
 	col, ok := flowColumns[name]
 	if !ok {
-		return 0, errors.New("ValueError: no flow column " + name)
+		return 0, valueError("no flow column " + name)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	flows := j.t.Flows
 	if size != col.width*len(flows) || (len(flows) > 0 && addr == 0) {
-		return 0, errors.New("InternalError: flow column buffer does not match the table")
+		return 0, internalError("flow column buffer does not match the table")
 	}
 	if len(flows) > 0 {
 		col.fill(pyMemory(addr, size), flows)

@@ -37,7 +37,7 @@ func StreamOpen(paths, filter string, count int) (id int, err error) {
 func getStream(id int) (*openStream, error) {
 	st, ok := streams.get(id)
 	if !ok {
-		return nil, errors.New("ValueError: the stream is closed")
+		return nil, valueError("the stream is closed")
 	}
 	return st, nil
 }
@@ -84,7 +84,7 @@ func StreamColumns(stream, n int, fields string) (job int, err error) {
 		return 0, err
 	}
 	if n <= 0 {
-		return 0, errors.New("ValueError: chunk_rows must be positive")
+		return 0, valueError("chunk_rows must be positive")
 	}
 	c := &gopcapy.Columns{}
 	_ = c.Select(names)
