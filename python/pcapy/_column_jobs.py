@@ -95,7 +95,7 @@ def file_job(np: Any, path: str, filter: Optional[str], count: int,  # noqa: A00
             return None
         # Go takes the arrays in the spec's order.
         addrs = np.array([cols[name].ctypes.data for name in FIELDS if name in cols], dtype=np.uint64)
-        _wait(job, lambda: call(go.pybridge_ColumnsFill, job, addrs.ctypes.data, len(addrs), room, _WAIT_MS),
+        _wait(job, lambda: call(go.pybridge_ColumnsFill, job, addrs.ctypes.data, len(addrs), room, _WAIT_MS) == 1,
               os.stat(path).st_size if progress else None)
         rows = call(go.pybridge_ColumnsRows, job)
         for arr in cols.values():
