@@ -79,6 +79,7 @@ race: system  ## go test -race: the Go packages under the race detector
 bench: build  ## Benchmark against pcapy-ng (BENCH_PACKETS=1000000, BENCH_PAIRS=7; BENCH_NG_CAPTURE=pcapy-ng's gen_pcap.py output; BENCH_MARKDOWN=BENCHMARKS.md to update it)
 	bash tools/refenv.sh $(REF_VENV)
 	$(PY) bench/run.py --ref $(REF_VENV)/bin/python --markdown $${BENCH_MARKDOWN:-bench/out/BENCHMARKS.md}
+	$(PY) bench/filtered_bench.py --ref $(REF_VENV)/bin/python --markdown bench/out/FILTERED.md
 	$(PY) bench/analysis_bench.py --packets $${BENCH_PACKETS:-1000000} --markdown bench/out/ANALYSIS.md
 	$(PY) bench/dask_bench.py --markdown bench/out/DASK.md
 
