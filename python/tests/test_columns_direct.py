@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import capgen  # noqa: E402
 import pcapy  # noqa: E402
-from conftest import T0  # noqa: E402
+from testhelpers import T0  # noqa: E402
 
 np = pytest.importorskip("numpy")
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import capgen
-from conftest import REPO
+from testhelpers import REPO
 from test_bench_smoke import reference_python
 
 
