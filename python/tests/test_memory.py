@@ -19,14 +19,14 @@ import pytest
 
 import capgen
 
+pytestmark = [pytest.mark.slow]
+
 BOUND_MB = 5
 FILE_PACKETS = 50_000
 
 SCRIPT = r"""
 import json, resource, sys
 import pcapy
-
-pytestmark = [pytest.mark.slow]
 
 def rss_mb():
     with open("/proc/self/statm") as f:
