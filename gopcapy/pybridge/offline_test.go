@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -339,14 +338,7 @@ func TestReadIntoFillsPythonsBuffer(t *testing.T) {
 		if n < 0 {
 			t.Fatalf("ReadInto = %d: the packets did not fit a 2 MiB buffer", n)
 		}
-		// The format Go leaves: "<start>x60s60s..." unpacks every packet.
-		start, end := tail(buf)
-		recs := records(buf, n)
-		wantFmt := strconv.Itoa(int(recs[0].start)) + "x" + strings.Repeat("60s", n)
-		if got := string(buf[start:end]); got != wantFmt {
-			t.Errorf("format = %q, want %q", got, wantFmt)
-		}
-		for _, r := range recs {
+		for _, r := range records(buf, n) {
 			if r.sec != 1000+int64(seen) || !bytes.Equal(buf[r.start:r.end], want[seen]) {
 				t.Errorf("packet %d: %+v or its data is wrong", seen, r)
 			}
@@ -362,7 +354,7 @@ func TestReadIntoTakesWhatFitsInASmallBuffer(t *testing.T) {
 	h := openFile(t, writeCapture(t, 3))
 	// The smallest buffer: room for the records and 64 bytes of packets.
 	// What does not fit stays for the next read (never lost, never cut).
-	buf, addr := pyBuffer(formatReserve(2) + 2*gopcapy.RecordSize + 64)
+	buf, addr := pyBuffer(bufferReserve + 2*gopcapy.RecordSize + 64)
 	total := 0
 	for i := 0; i < 6; i++ {
 		n, err := ReadInto(h, 2, 0, addr, len(buf))
@@ -475,5 +467,27 @@ func TestLiveReadBatchTimesOutWithMinusOne(t *testing.T) {
 	}
 	if live, _ := IsLive(h); !live {
 		t.Error("IsLive = false on lo")
+	}
+}
+
+func TestBatchLayoutIsGopcapysRecordLayout(t *testing.T) {
+	b, err := BatchLayout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gopcapy.RecordLayout()
+	if len(b) != 4*len(want) {
+		t.Fatalf("BatchLayout: %d bytes, want %d", len(b), 4*len(want))
+	}
+	for i, v := range want {
+		if got := int(binary.NativeEndian.Uint32(b[4*i:])); got != v {
+			t.Errorf("BatchLayout[%d] = %d, want %d", i, got, v)
+		}
+	}
+	if size, err := BufferSize(2, 64); err != nil || size != 2*gopcapy.RecordSize+64+bufferReserve {
+		t.Errorf("BufferSize(2, 64) = %d, %v", size, err)
+	}
+	if _, err := BufferSize(0, 64); err == nil {
+		t.Error("BufferSize(0, 64): no error")
 	}
 }

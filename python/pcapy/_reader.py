@@ -7,10 +7,8 @@ import os
 import struct
 import sys
 import time
-from _collections import deque  # collections.deque
-from _functools import partial  # functools.partial
 from _operator import length_hint  # operator.length_hint
-from itertools import chain, islice, starmap
+from itertools import islice
 
 from . import _batch, _core
 from ._args import check_int, check_path, check_str, clamp_c_int
@@ -37,24 +35,7 @@ WAIT_SLICE_MS = 100
 
 _EOF: tuple[None, bytes] = (None, b"")
 
-# Up to this many packets, loop()/dispatch() call the callback from a Python
-# loop (cheaper to start than the starmap machinery of _run).
-_FEW = 8
-
-# Runs an iterator to its end at C speed: with starmap, a callback loop
-# without a Python-level loop.
-_drain = deque(maxlen=0).extend
-
-
 _STATS = struct.Struct("=III")  # received, dropped, if_dropped
-
-
-def _end_marker(ended: list) -> Iterator:
-    """An empty iterator that appends True to ended when it is reached: after
-    a source chained with it, it tells whether a starmap over them ended
-    because the source did, or because the callback raised StopIteration
-    (which starmap and deque take as the end, and would swallow)."""
-    return iter(partial(ended.append, True), None)
 
 
 def _dotted(value: int) -> str:
@@ -101,10 +82,6 @@ class Reader(LinkAndTimeMixin):
         # only once they left their callback, so no packet is handed out
         # after close() returned.
         self._running: list[int] = []
-        # The thread that read last, and whether a second one ever read:
-        # see _install.
-        self._owner: Optional[int] = None
-        self._shared = False
 
     # -- reading -----------------------------------------------------------
 
@@ -164,36 +141,12 @@ class Reader(LinkAndTimeMixin):
             self._install(got)
             return True
 
-    def _install(self, got: tuple[Iterator, Iterator]) -> None:
-        """Make a batch (read_pairs' two iterators) the packets held.
-
-        Its pairs are made lazily, one next() each, and one next() never
-        interleaves with another thread's, with one exception: a garbage
-        collection started by a header's allocation may run Python code
-        (finalizers) and switch threads between a header and its bytes. So
-        once a second thread reads, batches are lists of ready pairs.
-        """
-        self._claim()
-        if self._shared:
-            it = iter(list(got[0]))
-            self._it = self._left = it
-        else:
-            self._it, self._left = got
-
-    def _claim(self) -> int:
-        """Note which thread reads, and return its id; from a second one on,
-        the reader is shared and the packets it holds become a list (see
-        _install)."""
-        me = _thread.get_ident()
-        if self._owner == me or self._shared:
-            self._owner = me
-            return me
-        with self._lock:
-            if self._owner is not None and self._owner != me:
-                self._shared = True
-                self._it = self._left = iter(self._take_held())
-            self._owner = me
-        return me
+    def _install(self, got: Iterator[tuple]) -> None:
+        """Make a batch (read_pairs' iterator) the packets held. Its pairs
+        are made in C when handed out; each packet goes to one caller, even
+        when threads take from it at once (the C iterator takes its packet
+        before it allocates anything, see _hotpath.c)."""
+        self._it = self._left = got
 
     def _more(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """_refill (or _fill with max_n) for loop() and dispatch(): False
@@ -277,21 +230,20 @@ class Reader(LinkAndTimeMixin):
         ``cnt <= 0`` reads until the end of a file, or forever on a live
         capture (Ctrl-C, ``breakloop()`` and ``close()`` still end it). The
         callback's return value is ignored; any exception it raises
-        (KeyboardInterrupt too) propagates unchanged, StopIteration as a new
-        StopIteration without its arguments; the next call resumes at the
-        following packet. ``close()`` (from the
+        (KeyboardInterrupt and StopIteration too) propagates unchanged; the
+        next call resumes at the following packet. ``close()`` (from the
         callback or another thread) ends the loop: it returns normally.
         """
         cnt = check_int(cnt, "cnt")
         self._check_open()
         if self._take_break():
             return None
-        me = self._claim()
+        me = _thread.get_ident()
         self._running.append(me)
         try:
             done = 0
             while cnt <= 0 or done < cnt:
-                done += self._run(callback, cnt - done if cnt > 0 else 0, counted=cnt > 0)
+                done += self._run(callback, cnt - done if cnt > 0 else 0)
                 if self._take_break() or self._closed or 0 < cnt <= done:
                     return None
                 if not self._pending() and not self._more(None) and not self._live:
@@ -313,7 +265,7 @@ class Reader(LinkAndTimeMixin):
         self._check_open()
         if self._take_break():
             return 0
-        me = self._claim()
+        me = _thread.get_ident()
         self._running.append(me)
         try:
             if self._live:
@@ -324,58 +276,30 @@ class Reader(LinkAndTimeMixin):
                 if not self._pending() and not self._more(self._wait_budget_ms(), want):
                     self._take_break()
                     return 0
-                done = self._run(callback, cnt, counted=True)
+                done = self._run(callback, cnt)
                 self._take_break()
                 return done
             done = 0
             while cnt <= 0 or done < cnt:
                 if not self._pending() and not self._more(0):
                     break
-                done += self._run(callback, cnt - done if cnt > 0 else 0, counted=True)
+                done += self._run(callback, cnt - done if cnt > 0 else 0)
                 if self._take_break() or self._closed:
                     break
             return done
         finally:
             self._running.remove(me)
 
-    def _run(self, callback: Callback, cnt: int, counted: bool = False) -> int:
-        """Call callback for up to cnt (<= 0: all) of the packets held, at C
-        speed; with counted, return how many calls returned (else 0).
+    def _run(self, callback: Callback, cnt: int) -> int:
+        """Call callback for up to cnt (<= 0: all) of the packets held, in
+        C (_hotpath.run); return how many calls returned.
 
         The packets come from self._it itself, so a next() (or anything that
         reads) in the callback takes the following packet, and breakloop(),
         setfilter() and close() end this run after the current packet by
-        emptying self._it. A StopIteration from the callback would end the
-        starmap quietly: the end marker tells it from the packets' end.
+        emptying self._it. The callback's exceptions propagate unchanged.
         """
-        if 0 < cnt <= _FEW:
-            return self._run_few(callback, cnt)
-        ended: list = []
-        src = self._it if cnt <= 0 else islice(self._it, cnt)
-        calls = starmap(callback, chain(src, _end_marker(ended)))
-        returned = 0
-        if counted:
-            # Keeps the callbacks' results (None, mostly) until the end of
-            # the batch: ~3 ns per call, where zip(calls, count()) costs ~15.
-            returned = len(list(calls))
-        else:
-            _drain(calls)
-        if not ended:
-            # The callback's own exception is gone (starmap's consumer
-            # cleared it): a new one, without the arguments.
-            raise StopIteration
-        return returned
-
-    def _run_few(self, callback: Callback, cnt: int) -> int:
-        """_run for a few packets (dispatch(1) in a loop): a Python loop
-        costs less than setting up starmap's, and keeps a StopIteration's
-        arguments."""
-        it = self._it  # emptied, as in _run, by breakloop, setfilter and close
-        done = 0
-        for pair in islice(it, cnt):
-            callback(*pair)
-            done += 1
-        return done
+        return _batch.hotpath().run(self._it, callback, cnt)  # type: ignore[no-any-return]
 
     def breakloop(self) -> None:
         """Make a ``loop()`` or ``dispatch()`` in progress return after the
@@ -433,7 +357,6 @@ class Reader(LinkAndTimeMixin):
             return _batch.ng_batch(list(islice(self._it, max_n)))
         with self._lock:
             self._check_open()
-            self._claim()
             return self._next_batch_file(max_n)
 
     def _next_batch_file(self, max_n: int) -> tuple[bytes, bytes]:
@@ -641,7 +564,8 @@ class Reader(LinkAndTimeMixin):
             return
         self._closed = True
         # Loops over the packets held (here or in another thread) end with them.
-        _drain(self._it)
+        for _ in self._it:
+            pass
         _core.cleanup("pybridge_Close", self._h)  # a read in another thread returns; a no-op in a fork child
         with self._lock:
             self._it = self._left = iter(())

@@ -1,0 +1,274 @@
+/* pcapy._gopcapy._hotpath: the per-packet work of next(), loop() and
+ * dispatch() at C speed.
+ *
+ * Go (gopcapy/pybridge/pybuffer.go) reads a batch of packets straight into a
+ * buffer Python owns: records (the batch layout Go defines and hands over
+ * once, see configure()) followed by the packets' bytes. Batch(buffer, n,
+ * header_type) iterates over that batch as (Pkthdr, bytes) pairs, making
+ * each pair only when it is handed out; run(iterator, callback, cnt) calls
+ * callback(hdr, data) for the pairs of any iterator, as
+ * starmap(callback, iterator) would, and counts the calls.
+ *
+ * Built by build.py as its own small extension (not through cgo: the Go
+ * package would then need Python's headers for `go test` too).
+ *
+ * Safety: records come from Go, but every offset is checked against the
+ * buffer before it is read, so a bad record is a ValueError, not a crash.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The batch record layout, set once by configure() from Go's own constants
+ * (pybridge.BatchLayout): record size and the offset of each field. */
+static Py_ssize_t rec_size = 0;
+static Py_ssize_t off_sec, off_frac, off_caplen, off_len, off_start, off_end;
+
+static int64_t get_i64(const char *p) { int64_t v; memcpy(&v, p, 8); return v; }
+static uint32_t get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+typedef struct {
+    PyObject_HEAD
+    Py_buffer buf;      /* the batch's memory, held until the iterator ends */
+    int has_buf;
+    Py_ssize_t i, n;    /* next packet, packet count */
+    PyTypeObject *hdr;  /* the header class: a tuple subclass without slots */
+} BatchObject;
+
+static PyTypeObject Batch_Type;
+
+static void batch_release(BatchObject *self) {
+    if (self->has_buf) {
+        self->has_buf = 0;
+        PyBuffer_Release(&self->buf);
+    }
+}
+
+/* A header class must be a tuple subclass whose instances are plain tuples
+ * in memory (no __dict__, no slots): tp_alloc then fills it as tuple's own
+ * tuple_subtype_new does. */
+static int header_type_ok(PyObject *t) {
+    if (!PyType_Check(t) || !PyType_IsSubtype((PyTypeObject *)t, &PyTuple_Type))
+        return 0;
+    PyTypeObject *tp = (PyTypeObject *)t;
+    return tp->tp_basicsize == PyTuple_Type.tp_basicsize &&
+           tp->tp_itemsize == PyTuple_Type.tp_itemsize && tp->tp_dictoffset == 0;
+}
+
+static PyObject *batch_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *src, *hdr;
+    Py_ssize_t n;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) != 0) {
+        PyErr_SetString(PyExc_TypeError, "Batch() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OnO:Batch", &src, &n, &hdr))
+        return NULL;
+    if (rec_size == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "_hotpath.configure() was not called");
+        return NULL;
+    }
+    if (!header_type_ok(hdr)) {
+        PyErr_SetString(PyExc_TypeError, "header type must be a tuple subclass without slots");
+        return NULL;
+    }
+    BatchObject *self = (BatchObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    if (PyObject_GetBuffer(src, &self->buf, PyBUF_SIMPLE) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->has_buf = 1;
+    if (n < 0 || n > self->buf.len / rec_size) {
+        Py_DECREF(self);
+        PyErr_SetString(PyExc_ValueError, "batch count out of the buffer");
+        return NULL;
+    }
+    self->n = n;
+    self->i = 0;
+    Py_INCREF(hdr);
+    self->hdr = (PyTypeObject *)hdr;
+    return (PyObject *)self;
+}
+
+static void batch_dealloc(BatchObject *self) {
+    batch_release(self);
+    Py_XDECREF(self->hdr);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The header of record r: hdr((sec, frac, caplen, len)). */
+static PyObject *make_header(PyTypeObject *hdr, const char *r) {
+    PyObject *h = hdr->tp_alloc(hdr, 4);
+    if (h == NULL)
+        return NULL;
+    PyObject *v;
+    if ((v = PyLong_FromLongLong(get_i64(r + off_sec))) == NULL) goto fail;
+    PyTuple_SET_ITEM(h, 0, v);
+    if ((v = PyLong_FromUnsignedLong(get_u32(r + off_frac))) == NULL) goto fail;
+    PyTuple_SET_ITEM(h, 1, v);
+    if ((v = PyLong_FromUnsignedLong(get_u32(r + off_caplen))) == NULL) goto fail;
+    PyTuple_SET_ITEM(h, 2, v);
+    if ((v = PyLong_FromUnsignedLong(get_u32(r + off_len))) == NULL) goto fail;
+    PyTuple_SET_ITEM(h, 3, v);
+    return h;
+fail:
+    Py_DECREF(h); /* unset items are NULL: tuple's dealloc skips them */
+    return NULL;
+}
+
+static PyObject *batch_next(BatchObject *self) {
+    if (self->i >= self->n) {
+        batch_release(self);
+        return NULL;
+    }
+    /* Taken before anything is allocated: a garbage collection started by
+     * an allocation may run Python code that reads from this iterator, and
+     * must get the following packet. */
+    Py_ssize_t i = self->i++;
+    const char *base = (const char *)self->buf.buf;
+    const char *r = base + i * rec_size;
+    uint32_t start = get_u32(r + off_start), end = get_u32(r + off_end);
+    if (start > end || (Py_ssize_t)end > self->buf.len) {
+        PyErr_SetString(PyExc_ValueError, "batch record out of the buffer");
+        return NULL;
+    }
+    PyObject *pair = PyTuple_New(2);
+    if (pair == NULL)
+        return NULL;
+    PyObject *h = make_header(self->hdr, r);
+    if (h == NULL) {
+        Py_DECREF(pair);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(pair, 0, h);
+    PyObject *data = PyBytes_FromStringAndSize(base + start, (Py_ssize_t)(end - start));
+    if (data == NULL) {
+        Py_DECREF(pair);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(pair, 1, data);
+    if (self->i >= self->n)
+        batch_release(self);
+    return pair;
+}
+
+static PyObject *batch_length_hint(BatchObject *self, PyObject *Py_UNUSED(ignored)) {
+    return PyLong_FromSsize_t(self->i < self->n ? self->n - self->i : 0);
+}
+
+static PyMethodDef batch_methods[] = {
+    {"__length_hint__", (PyCFunction)batch_length_hint, METH_NOARGS,
+     "How many packets are left."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Batch_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pcapy._gopcapy._hotpath.Batch",
+    .tp_basicsize = sizeof(BatchObject),
+    .tp_dealloc = (destructor)batch_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Batch(buffer, n, header_type): the n packets of a batch in buffer, "
+              "as (header_type((sec, frac, caplen, len)), bytes) pairs.",
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)batch_next,
+    .tp_methods = batch_methods,
+    .tp_new = batch_new,
+};
+
+/* run(iterator, callback, cnt): callback(*pair) for up to cnt (<= 0: all)
+ * pairs of iterator; returns how many calls returned. The callback's
+ * exceptions propagate unchanged (StopIteration too); the pairs not yet
+ * taken stay in the iterator. */
+static PyObject *hot_run(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "run(iterator, callback, cnt) takes 3 arguments");
+        return NULL;
+    }
+    PyObject *it = args[0], *cb = args[1];
+    Py_ssize_t cnt = PyLong_AsSsize_t(args[2]);
+    if (cnt == -1 && PyErr_Occurred())
+        return NULL;
+    if (!PyIter_Check(it)) {
+        PyErr_SetString(PyExc_TypeError, "run() needs an iterator");
+        return NULL;
+    }
+    Py_INCREF(it); /* the reader may drop its own reference meanwhile */
+    iternextfunc next = Py_TYPE(it)->tp_iternext;
+    Py_ssize_t done = 0;
+    while (cnt <= 0 || done < cnt) {
+        PyObject *pair = next(it);
+        if (pair == NULL) {
+            if (PyErr_Occurred()) {
+                if (!PyErr_ExceptionMatches(PyExc_StopIteration))
+                    goto fail;
+                PyErr_Clear();
+            }
+            break;
+        }
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            Py_DECREF(pair);
+            PyErr_SetString(PyExc_TypeError, "run() needs (header, data) pairs");
+            goto fail;
+        }
+        PyObject *res = PyObject_Vectorcall(cb, &PyTuple_GET_ITEM(pair, 0), 2, NULL);
+        Py_DECREF(pair);
+        if (res == NULL)
+            goto fail;
+        Py_DECREF(res);
+        done++;
+    }
+    Py_DECREF(it);
+    return PyLong_FromSsize_t(done);
+fail:
+    Py_DECREF(it);
+    return NULL;
+}
+
+/* configure(record_size, sec, frac, caplen, len, start, end): the batch
+ * record layout, as Go defines it (offsets in bytes). */
+static PyObject *hot_configure(PyObject *mod, PyObject *args) {
+    Py_ssize_t size, o[6];
+    if (!PyArg_ParseTuple(args, "nnnnnnn:configure", &size, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]))
+        return NULL;
+    static const Py_ssize_t widths[6] = {8, 4, 4, 4, 4, 4};
+    for (int k = 0; k < 6; k++) {
+        if (o[k] < 0 || o[k] + widths[k] > size) {
+            PyErr_SetString(PyExc_ValueError, "record field outside the record");
+            return NULL;
+        }
+    }
+    rec_size = size;
+    off_sec = o[0], off_frac = o[1], off_caplen = o[2], off_len = o[3], off_start = o[4], off_end = o[5];
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef hot_methods[] = {
+    {"run", (PyCFunction)(void (*)(void))hot_run, METH_FASTCALL,
+     "run(iterator, callback, cnt): callback(hdr, data) for up to cnt pairs; the count."},
+    {"configure", hot_configure, METH_VARARGS,
+     "configure(record_size, sec, frac, caplen, len, start, end): the batch record layout."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef hot_module = {
+    PyModuleDef_HEAD_INIT, "_hotpath", "pcapy's per-packet work in C.", -1, hot_methods,
+};
+
+PyMODINIT_FUNC PyInit__hotpath(void) {
+    if (PyType_Ready(&Batch_Type) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&hot_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&Batch_Type);
+    if (PyModule_AddObject(m, "Batch", (PyObject *)&Batch_Type) < 0) {
+        Py_DECREF(&Batch_Type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
