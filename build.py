@@ -39,7 +39,7 @@ def source_digest() -> str:
     h = hashlib.sha256(sys.version.split()[0].encode())
     for name in TOOLCHAIN_ENV:
         h.update(f"{name}={os.environ.get(name, '')}".encode())
-    files = sorted(ROOT.glob("gopcapy/**/*.go")) + [ROOT / "go.mod", ROOT / "go.sum", HOTPATH_C]
+    files = sorted(ROOT.glob("gopcapy/**/*.go")) + [ROOT / "go.mod", ROOT / "go.sum"]
     for f in files:
         if f.name.endswith("_test.go"):
             continue
@@ -100,6 +100,7 @@ def _build_locked(force: bool, out: Path) -> Path:
     digest = source_digest()
     if not force and target.exists() and stamp.exists() and stamp.read_text() == digest:
         print(f"build.py: {target} is up to date")
+        build_hotpath(out)
         return target
     check_go()
     try:
@@ -129,12 +130,12 @@ def _build_locked(force: bool, out: Path) -> Path:
     if shutil.which("strip"):  # debug symbols: 1.4 MB the wheel does not need
         subprocess.run(["strip", "--strip-unneeded", str(tmp)], check=True)
     os.replace(tmp, target)
-    build_hotpath(out)
     (out / "__init__.py").write_text(
         '"""The Go extension of pcapy, built by build.py (generated, do not edit)."""\n'
     )
     stamp.write_text(digest)
     print(f"build.py: built {target}")
+    build_hotpath(out)
     return target
 
 
@@ -149,6 +150,10 @@ def build_hotpath(out: Path) -> Path:
     read without it: a failure stops the build."""
     cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     target = hotpath_target(out)
+    stamp = out / (".stamp.hotpath" + EXT_SUFFIX)
+    h = hashlib.sha256(HOTPATH_C.read_bytes() + sys.version.encode() + " ".join(cc).encode())
+    if target.exists() and stamp.exists() and stamp.read_text() == h.hexdigest():
+        return target
     tmp = target.with_name(target.name + ".tmp")
     cmd = [*cc, "-shared", "-fPIC", "-O2", "-fvisibility=hidden", "-Wall", "-Werror",
            f"-I{sysconfig.get_paths()['include']}", str(HOTPATH_C), "-o", str(tmp)]
@@ -158,6 +163,7 @@ def build_hotpath(out: Path) -> Path:
         sys.stderr.write(proc.stdout + proc.stderr)
         sys.exit("build.py: compiling python/pcapy/_hotpath.c failed" + failure_hint(proc.stdout + proc.stderr))
     os.replace(tmp, target)
+    stamp.write_text(h.hexdigest())
     return target
 
 

@@ -329,14 +329,13 @@ def stage_table(stages: dict) -> list[str]:
     lines = ["", "Where a packet's time goes in our `loop(-1, cb)` with a no-op callback "
                  "(bench/breakdown.py: the file read through a Reader's buffer, adding one stage "
                  "at a time; CPU ns per packet, the least of 3 runs):", "",
-             "| capture | Go reads it (libpcap, one copy) | + bytes objects | + Pkthdr objects "
-             "| + the callback | total | floor (callback over pairs in memory) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| capture | Go reads it (libpcap, one copy) | + (Pkthdr, bytes) pairs (C) "
+             "| + the callback (C loop) | total | floor (callback over pairs in memory) |",
+             "|---|---:|---:|---:|---:|---:|"]
     for path, result in stages.items():
         ns = result["ns_per_packet"]
-        lines.append(f"| {Path(path).name} | {ns['read']:.0f} | +{ns['bytes'] - ns['read']:.0f} | "
-                     f"+{ns['headers'] - ns['bytes']:.0f} | +{ns['callback'] - ns['headers']:.0f} | "
-                     f"{ns['callback']:.0f} | {ns['floor']:.0f} |")
+        lines.append(f"| {Path(path).name} | {ns['read']:.0f} | +{ns['pairs'] - ns['read']:.0f} | "
+                     f"+{ns['callback'] - ns['pairs']:.0f} | {ns['callback']:.0f} | {ns['floor']:.0f} |")
     return lines
 
 

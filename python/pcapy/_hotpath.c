@@ -109,9 +109,14 @@ static PyObject *make_header(PyTypeObject *hdr, const char *r) {
     PyTuple_SET_ITEM(h, 0, v);
     if ((v = PyLong_FromUnsignedLong(get_u32(r + off_frac))) == NULL) goto fail;
     PyTuple_SET_ITEM(h, 1, v);
-    if ((v = PyLong_FromUnsignedLong(get_u32(r + off_caplen))) == NULL) goto fail;
+    uint32_t caplen = get_u32(r + off_caplen), len = get_u32(r + off_len);
+    if ((v = PyLong_FromUnsignedLong(caplen)) == NULL) goto fail;
     PyTuple_SET_ITEM(h, 2, v);
-    if ((v = PyLong_FromUnsignedLong(get_u32(r + off_len))) == NULL) goto fail;
+    if (len == caplen) {  /* most packets: one int object for both */
+        Py_INCREF(v);
+    } else if ((v = PyLong_FromUnsignedLong(len)) == NULL) {
+        goto fail;
+    }
     PyTuple_SET_ITEM(h, 3, v);
     return h;
 fail:
@@ -119,39 +124,49 @@ fail:
     return NULL;
 }
 
-static PyObject *batch_next(BatchObject *self) {
+/* Takes the batch's next packet: 1 with its header and bytes in out[0] and
+ * out[1] (new references), 0 at the end, -1 on error. */
+static int batch_take(BatchObject *self, PyObject **out) {
     if (self->i >= self->n) {
         batch_release(self);
-        return NULL;
+        return 0;
     }
     /* Taken before anything is allocated: a garbage collection started by
      * an allocation may run Python code that reads from this iterator, and
-     * must get the following packet. */
+     * must get the following packet. The buffer stays held meanwhile. */
     Py_ssize_t i = self->i++;
     const char *base = (const char *)self->buf.buf;
     const char *r = base + i * rec_size;
     uint32_t start = get_u32(r + off_start), end = get_u32(r + off_end);
     if (start > end || (Py_ssize_t)end > self->buf.len) {
         PyErr_SetString(PyExc_ValueError, "batch record out of the buffer");
-        return NULL;
+        return -1;
     }
-    PyObject *pair = PyTuple_New(2);
-    if (pair == NULL)
-        return NULL;
     PyObject *h = make_header(self->hdr, r);
-    if (h == NULL) {
-        Py_DECREF(pair);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(pair, 0, h);
+    if (h == NULL)
+        return -1;
     PyObject *data = PyBytes_FromStringAndSize(base + start, (Py_ssize_t)(end - start));
     if (data == NULL) {
-        Py_DECREF(pair);
+        Py_DECREF(h);
+        return -1;
+    }
+    out[0] = h;
+    out[1] = data;
+    return 1;
+}
+
+static PyObject *batch_next(BatchObject *self) {
+    PyObject *got[2];
+    if (batch_take(self, got) <= 0)
+        return NULL;
+    PyObject *pair = PyTuple_New(2);
+    if (pair == NULL) {
+        Py_DECREF(got[0]);
+        Py_DECREF(got[1]);
         return NULL;
     }
-    PyTuple_SET_ITEM(pair, 1, data);
-    if (self->i >= self->n)
-        batch_release(self);
+    PyTuple_SET_ITEM(pair, 0, got[0]);
+    PyTuple_SET_ITEM(pair, 1, got[1]);
     return pair;
 }
 
@@ -199,6 +214,25 @@ static PyObject *hot_run(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_INCREF(it); /* the reader may drop its own reference meanwhile */
     iternextfunc next = Py_TYPE(it)->tp_iternext;
     Py_ssize_t done = 0;
+    if (Py_TYPE(it) == &Batch_Type) {  /* a batch: no pair tuples */
+        while (cnt <= 0 || done < cnt) {
+            PyObject *got[2];
+            int ok = batch_take((BatchObject *)it, got);
+            if (ok < 0)
+                goto fail;
+            if (ok == 0)
+                break;
+            PyObject *res = PyObject_Vectorcall(cb, got, 2, NULL);
+            Py_DECREF(got[0]);
+            Py_DECREF(got[1]);
+            if (res == NULL)
+                goto fail;
+            Py_DECREF(res);
+            done++;
+        }
+        Py_DECREF(it);
+        return PyLong_FromSsize_t(done);
+    }
     while (cnt <= 0 || done < cnt) {
         PyObject *pair = next(it);
         if (pair == NULL) {
