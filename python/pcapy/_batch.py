@@ -18,7 +18,7 @@ import struct
 
 from . import _core
 from ._core import call, go
-from ._pkthdr import _ReadPkthdr, _ReadPkthdrNs
+from . import _pkthdr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,9 +70,14 @@ def record_struct(fields: tuple[str, ...] = _FIELDS[1:]) -> struct.Struct:
 
 
 def __getattr__(name: str) -> Any:
-    """RECORD_SIZE and the record structs, from Go on first use (then kept)."""
+    """RECORD_SIZE, the record structs and the header classes of packets
+    read (make_header, make_header_ns: the C part's), on first use (then kept)."""
     value: Any
-    if name == "RECORD_SIZE":
+    if name == "make_header":
+        value = hotpath().Header
+    elif name == "make_header_ns":
+        value = hotpath().HeaderNs
+    elif name == "RECORD_SIZE":
         value = layout()[0]
     elif name == "RECORD":
         value = record_struct()
@@ -98,12 +103,6 @@ DATA_BYTES = 256 << 10
 # having read a packet or two: pcapy-ng needs ~8 KiB per reader) and grows to
 # the size above over its next reads: (packets, bytes) per step.
 BUFFER_STEPS = ((1, 2 << 10), (64, 64 << 10), (MAX_BATCH, DATA_BYTES))
-
-# The classes of headers read from a capture (see _pkthdr): the C part
-# makes them as tuples of Go's values.
-make_header: type[tuple] = _ReadPkthdr
-make_header_ns: type[tuple] = _ReadPkthdrNs
-
 
 class Buffer:
     """The memory Go reads a reader's packets into.
@@ -151,7 +150,8 @@ def hotpath() -> Any:
             raise ImportError(
                 f"pcapy's C part could not be loaded: {exc} (rebuild with `python build.py` "
                 "or reinstall the gopcapy wheel)", name="pcapy._gopcapy._hotpath") from None
-        mod.configure(*layout())
+        mod.configure(layout(), _pkthdr.Pkthdr, _pkthdr.PkthdrNs)
+        _pkthdr.register_read_classes(mod.Header, mod.HeaderNs)
         _hot = mod
     return _hot
 
@@ -203,7 +203,7 @@ def read_ng(handle: int, buf: Buffer, max_n: int, nano: bool, base: int = 0) -> 
         if n >= -1:
             return None
         n = -n - 1  # did not fit: in Go memory
-        pairs = list(hotpath().Batch(batch_blob(handle), n, make_header_ns if nano else make_header))
+        pairs = list(hotpath().Batch(batch_blob(handle), n, hotpath().HeaderNs if nano else hotpath().Header))
         return (*ng_batch(pairs, base), n)
     view = buf.view
     meta, used = _TAIL.unpack_from(view, buf.size - _TAIL.size)

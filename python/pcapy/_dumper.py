@@ -7,7 +7,8 @@ import struct
 from . import _core
 from ._core import call, go
 from ._errors import PcapError
-from ._pkthdr import Pkthdr, _Header
+from . import _pkthdr
+from ._pkthdr import Pkthdr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class Dumper:
             raise PcapError("Dumper is already closed.")
         if self._state["error"]:
             raise PcapError(self._state["error"])
-        if not isinstance(header, _Header):  # every Pkthdr; no ABC lookup
+        if not isinstance(header, _pkthdr.HEADER_CLASSES):  # every Pkthdr; no ABC lookup
             raise PcapError("Not a pkthdr object")
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")

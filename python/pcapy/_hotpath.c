@@ -28,6 +28,131 @@ static Py_ssize_t off_sec, off_frac, off_caplen, off_len, off_start, off_end;
 static int64_t get_i64(const char *p) { int64_t v; memcpy(&v, p, 8); return v; }
 static uint32_t get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
+
+/* The headers of packets read from a capture: tuples (sec, frac, caplen,
+ * len) whose methods are in C. Header is Pkthdr's (frac in microseconds),
+ * HeaderNs PkthdrNs' (nanoseconds). pcapy._pkthdr registers them as
+ * virtual subclasses of its Pkthdr and PkthdrNs, the public classes they
+ * pickle as (configure() gives them). */
+static PyObject *pkthdr_cls = NULL, *pkthdr_ns_cls = NULL;
+
+#define ITEM(o, k) PyTuple_GET_ITEM((o), (k))
+
+static PyObject *hdr_getts(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    return PyTuple_Pack(2, ITEM(self, 0), ITEM(self, 1));
+}
+
+static PyObject *hdr_getcaplen(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    return Py_NewRef(ITEM(self, 2));
+}
+
+static PyObject *hdr_getlen(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    return Py_NewRef(ITEM(self, 3));
+}
+
+/* sec * 1e9 + frac * frac_ns, in Python ints (no overflow). */
+static PyObject *ts_ns(PyObject *self, long frac_ns) {
+    PyObject *giga = NULL, *mult = NULL, *a = NULL, *b = NULL, *out = NULL;
+    if ((giga = PyLong_FromLong(1000000000L)) == NULL) goto done;
+    if ((mult = PyLong_FromLong(frac_ns)) == NULL) goto done;
+    if ((a = PyNumber_Multiply(ITEM(self, 0), giga)) == NULL) goto done;
+    if ((b = PyNumber_Multiply(ITEM(self, 1), mult)) == NULL) goto done;
+    out = PyNumber_Add(a, b);
+done:
+    Py_XDECREF(giga);
+    Py_XDECREF(mult);
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return out;
+}
+
+static PyObject *hdr_getts_ns(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    return ts_ns(self, 1000);
+}
+
+static PyObject *hdr_ns_getts_ns(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    return ts_ns(self, 1);
+}
+
+static PyObject *hdr_ns_getts(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *thousand = PyLong_FromLong(1000);
+    if (thousand == NULL)
+        return NULL;
+    PyObject *usec = PyNumber_FloorDivide(ITEM(self, 1), thousand);
+    Py_DECREF(thousand);
+    if (usec == NULL)
+        return NULL;
+    PyObject *out = PyTuple_Pack(2, ITEM(self, 0), usec);
+    Py_DECREF(usec);
+    return out;
+}
+
+static PyObject *hdr_repr_as(PyObject *self, const char *fmt) {
+    return PyUnicode_FromFormat(fmt, ITEM(self, 0), ITEM(self, 1), ITEM(self, 2), ITEM(self, 3));
+}
+
+static PyObject *hdr_repr(PyObject *self) {
+    return hdr_repr_as(self, "Pkthdr(sec=%R, usec=%R, caplen=%R, len=%R)");
+}
+
+static PyObject *hdr_ns_repr(PyObject *self) {
+    return hdr_repr_as(self, "PkthdrNs(sec=%R, nsec=%R, caplen=%R, len=%R)");
+}
+
+static PyObject *reduce_as(PyObject *self, PyObject *cls) {
+    if (cls == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_hotpath.configure() was not called");
+        return NULL;
+    }
+    return Py_BuildValue("(O(OOOO))", cls, ITEM(self, 0), ITEM(self, 1), ITEM(self, 2), ITEM(self, 3));
+}
+
+static PyObject *hdr_reduce(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    return reduce_as(self, pkthdr_cls);
+}
+
+static PyObject *hdr_ns_reduce(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    return reduce_as(self, pkthdr_ns_cls);
+}
+
+static PyMethodDef hdr_methods[] = {
+    {"getts", hdr_getts, METH_NOARGS, "Return the timestamp as (seconds, microseconds)."},
+    {"getts_ns", hdr_getts_ns, METH_NOARGS, "Return the timestamp in integer nanoseconds since the epoch."},
+    {"getcaplen", hdr_getcaplen, METH_NOARGS, "Return the number of bytes captured."},
+    {"getlen", hdr_getlen, METH_NOARGS, "Return the packet's length on the wire."},
+    {"__reduce__", hdr_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMethodDef hdr_ns_methods[] = {
+    {"getts", hdr_ns_getts, METH_NOARGS, "Return the timestamp as (seconds, microseconds) (truncated)."},
+    {"getts_ns", hdr_ns_getts_ns, METH_NOARGS, "Return the timestamp in integer nanoseconds since the epoch."},
+    {"__reduce__", hdr_ns_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+/* Tuple subtypes with tuple's memory layout, allocation and deallocation
+ * (inherited): only methods are added. */
+static PyTypeObject Header_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pcapy.Pkthdr",
+    .tp_basicsize = 0,  /* tuple's, set in PyInit */
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Header of a packet read from a capture: the tuple (sec, usec, caplen, len).",
+    .tp_repr = hdr_repr,
+    .tp_methods = hdr_methods,
+};
+
+static PyTypeObject HeaderNs_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pcapy.PkthdrNs",
+    .tp_basicsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Header of a packet read with nanosecond precision: the tuple (sec, nsec, caplen, len).",
+    .tp_repr = hdr_ns_repr,
+    .tp_methods = hdr_ns_methods,
+};
+
 typedef struct {
     PyObject_HEAD
     Py_buffer buf;      /* the batch's memory, held until the iterator ends */
@@ -262,11 +387,14 @@ fail:
     return NULL;
 }
 
-/* configure(record_size, sec, frac, caplen, len, start, end): the batch
- * record layout, as Go defines it (offsets in bytes). */
+/* configure(layout, pkthdr, pkthdr_ns): the batch record layout as Go
+ * defines it (record size and the fields' offsets in bytes: sec, frac,
+ * caplen, len, start, end), and the public classes headers pickle as. */
 static PyObject *hot_configure(PyObject *mod, PyObject *args) {
     Py_ssize_t size, o[6];
-    if (!PyArg_ParseTuple(args, "nnnnnnn:configure", &size, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]))
+    PyObject *cls, *cls_ns;
+    if (!PyArg_ParseTuple(args, "(nnnnnnn)OO:configure", &size, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &cls, &cls_ns))
         return NULL;
     static const Py_ssize_t widths[6] = {8, 4, 4, 4, 4, 4};
     for (int k = 0; k < 6; k++) {
@@ -277,6 +405,8 @@ static PyObject *hot_configure(PyObject *mod, PyObject *args) {
     }
     rec_size = size;
     off_sec = o[0], off_frac = o[1], off_caplen = o[2], off_len = o[3], off_start = o[4], off_end = o[5];
+    Py_XSETREF(pkthdr_cls, Py_NewRef(cls));
+    Py_XSETREF(pkthdr_ns_cls, Py_NewRef(cls_ns));
     Py_RETURN_NONE;
 }
 
@@ -284,7 +414,7 @@ static PyMethodDef hot_methods[] = {
     {"run", (PyCFunction)(void (*)(void))hot_run, METH_FASTCALL,
      "run(iterator, callback, cnt): callback(hdr, data) for up to cnt pairs; the count."},
     {"configure", hot_configure, METH_VARARGS,
-     "configure(record_size, sec, frac, caplen, len, start, end): the batch record layout."},
+     "configure(layout, pkthdr, pkthdr_ns): the batch record layout and the classes headers pickle as."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -292,15 +422,29 @@ static struct PyModuleDef hot_module = {
     PyModuleDef_HEAD_INIT, "_hotpath", "pcapy's per-packet work in C.", -1, hot_methods,
 };
 
+static int add_type(PyObject *m, const char *name, PyTypeObject *t) {
+    Py_INCREF(t);
+    if (PyModule_AddObject(m, name, (PyObject *)t) < 0) {
+        Py_DECREF(t);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__hotpath(void) {
-    if (PyType_Ready(&Batch_Type) < 0)
+    Header_Type.tp_base = &PyTuple_Type;
+    Header_Type.tp_basicsize = PyTuple_Type.tp_basicsize;
+    Header_Type.tp_itemsize = PyTuple_Type.tp_itemsize;
+    HeaderNs_Type.tp_base = &Header_Type;
+    HeaderNs_Type.tp_basicsize = PyTuple_Type.tp_basicsize;
+    HeaderNs_Type.tp_itemsize = PyTuple_Type.tp_itemsize;
+    if (PyType_Ready(&Batch_Type) < 0 || PyType_Ready(&Header_Type) < 0 || PyType_Ready(&HeaderNs_Type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&hot_module);
     if (m == NULL)
         return NULL;
-    Py_INCREF(&Batch_Type);
-    if (PyModule_AddObject(m, "Batch", (PyObject *)&Batch_Type) < 0) {
-        Py_DECREF(&Batch_Type);
+    if (add_type(m, "Batch", &Batch_Type) < 0 || add_type(m, "Header", &Header_Type) < 0 ||
+            add_type(m, "HeaderNs", &HeaderNs_Type) < 0) {
         Py_DECREF(m);
         return NULL;
     }
