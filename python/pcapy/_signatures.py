@@ -112,11 +112,13 @@ def apply(namespace: dict, reader: type, dumper: type, bpfprogram: type) -> None
     for name, (formats, fname) in MODULE.items():
         namespace[name] = _wrap(namespace[name], _tuple_check(name, formats, fname), method=False,
                                 ints=_ints(formats))
+    # getattr: some methods are the mixins' (_reader_device, _reader_linktypes);
+    # the wrapped one is set on Reader itself.
     for name, (formats, fname) in READER.items():
         check = _tuple_check(f"Reader.{name}", formats, fname)
-        setattr(reader, name, _wrap(reader.__dict__[name], check, method=True, closed_first=formats is not None,
+        setattr(reader, name, _wrap(getattr(reader, name), check, method=True, closed_first=formats is not None,
                                     ints=_ints(formats)))
-    reader.set_fanout = _wrap(reader.__dict__["set_fanout"], lambda a, k: parse_c_args(
+    reader.set_fanout = _wrap(getattr(reader, "set_fanout"), lambda a, k: parse_c_args(
         "set_fanout", _FANOUT, 1, a, k, (0,)), method=True, closed_first=True, ints=(0, 1))
     dumper.dump = _wrap(dumper.__dict__["dump"], _tuple_check("Dumper.dump", "Oy#", None), method=True)
     bpfprogram.__init__ = _wrap(bpfprogram.__dict__["__init__"], _tuple_check("BPFProgram", "s|i", None),

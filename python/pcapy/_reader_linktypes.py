@@ -9,8 +9,9 @@ from ._core import call, go
 _PRECISIONS = {"us": 0, "micro": 0, "ns": 1, "nano": 1}
 
 
-class LinkAndTimeMixin:
-    """Link types and time stamps of a Reader (libpcap calls pcapy never had)."""
+class LinkTypeAndTimestampMethods:
+    """The link-type and time-stamp methods of a Reader (libpcap calls
+    pcapy never had)."""
 
     _h: int
     _nano: bool
