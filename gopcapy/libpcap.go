@@ -340,15 +340,13 @@ const (
 	recEnd     = C.GP_REC_END
 )
 
-// readStatus values of gp_read_batch beyond pcap_next_ex's own.
+// The statuses gp_read_batch reports that Go acts on: pcap_next_ex's -1
+// and -2, and its own "buffer full" (0, a timeout, needs no case).
 const (
-	readOK         = 1
-	readTimeout    = 0
-	readError      = -1
-	readEOF        = -2
-	readBufFull    = 2
-	errbufSize     = 256 // PCAP_ERRBUF_SIZE
-	netmaskUnknown = 0xffffffff
+	readError   = -1
+	readEOF     = -2
+	readBufFull = 2
+	errbufSize  = 256 // PCAP_ERRBUF_SIZE
 )
 
 // pcapT is libpcap's handle; kept as unsafe.Pointer outside this file.

@@ -17,7 +17,8 @@ import (
 // TestBridgeListsEveryExportedFunction), a changed signature needs nothing.
 var bridge = map[string]any{
 	"Activate": Activate, "BPFFilter": BPFFilter, "BPFFree": BPFFree,
-	"BPFInstructions": BPFInstructions, "BatchBytes": BatchBytes, "Close": Close,
+	"BPFInstructions": BPFInstructions, "BatchBytes": BatchBytes, "BatchLayout": BatchLayout,
+	"BufferSize": BufferSize, "Close": Close,
 	"Compile": Compile, "Create": Create, "Datalink": Datalink,
 	"DatalinkDescription": DatalinkDescription, "DatalinkName": DatalinkName,
 	"DatalinkValue": DatalinkValue, "DumpClose": DumpClose, "DumpOpen": DumpOpen,

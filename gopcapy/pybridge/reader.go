@@ -268,7 +268,7 @@ func Activate(h int) (rc int) {
 	return rd.r.Activate()
 }
 
-// TimeoutMs returns the packet buffer timeout in milliseconds (0: forever).
+// TimeoutMs returns the read timeout in milliseconds (0: forever).
 func TimeoutMs(h int) (ms int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
