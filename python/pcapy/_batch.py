@@ -159,7 +159,7 @@ def hotpath() -> Any:
 _hot: Any = None
 
 
-def read_pairs(handle: int, buf: Buffer, max_n: int, header: type[tuple]) -> Optional[Iterator[tuple]]:
+def read_pairs(handle: int, buf: Buffer, max_n: int, header: type[tuple[Any, ...]]) -> Optional[Iterator[tuple[Any, ...]]]:
     """Read up to max_n packets of a file: an iterator of their (Pkthdr, bytes)
     pairs (whose length_hint() is how many are left); None at the end."""
     n = call(go.pybridge_ReadInto, handle, max_n, 0, buf.addr, buf.size)
@@ -168,7 +168,7 @@ def read_pairs(handle: int, buf: Buffer, max_n: int, header: type[tuple]) -> Opt
     return buffer_pairs(handle, buf, n, header)
 
 
-def buffer_pairs(handle: int, buf: Buffer, n: int, header: type[tuple]) -> Iterator[tuple]:
+def buffer_pairs(handle: int, buf: Buffer, n: int, header: type[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """The pairs of a ReadInto that returned n (not 0 or -1), as read_pairs
     gives them: n packets in buf, or for n < -1, -n-1 packets in Go memory.
 
@@ -219,7 +219,7 @@ def batch_blob(handle: int) -> bytes:
 _NG_META = struct.Struct("=IIII")
 
 
-def ng_batch(pairs: list, base: int = 0) -> tuple[bytes, bytes]:
+def ng_batch(pairs: list[Any], base: int = 0) -> tuple[bytes, bytes]:
     """pcapy-ng's next_batch layout: (data, meta of (sec, usec, offset, caplen)),
     offsets counted from base."""
     meta = bytearray()

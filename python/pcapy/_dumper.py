@@ -21,7 +21,7 @@ _FLUSH_BYTES = 1 << 20
 _FLUSH_RECORDS = 4096
 
 
-def _write(handle: int, pending: list) -> None:
+def _write(handle: int, pending: list[Any]) -> None:
     """Hand the pending (sec, frac, caplen, len, data) records to Go."""
     if not pending:
         return
@@ -40,7 +40,7 @@ def _write(handle: int, pending: list) -> None:
         _core.release(buf)
 
 
-def _finish(handle: int, pending: list, state: dict) -> None:
+def _finish(handle: int, pending: list[Any], state: dict[str, Any]) -> None:
     """Write what is pending and close: on close(), garbage collection or exit."""
     if not _core.go.usable():  # a fork child: the file is the parent's
         return
@@ -119,7 +119,8 @@ class Dumper:
             _write(self._h, self._pending)
         except PcapError as err:
             self._pending.clear()
-            if not self._finalizer.alive and self._closed_at_exit():
+            # The exit hook may have closed it while this thread wrote.
+            if not getattr(self._finalizer, "alive") and self._closed_at_exit():  # noqa: B009 (mypy narrows .alive)
                 return  # closed by the exit hook while this thread wrote
             self._state["error"] = str(err)
             raise

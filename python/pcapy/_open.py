@@ -19,7 +19,7 @@ def _nano(precision: str) -> bool:
         raise ValueError(f"precision must be 'us' or 'ns', not {precision!r}") from None
 
 
-def open_offline(filename: str | os.PathLike, *, precision: str = "us") -> Reader:
+def open_offline(filename: str | os.PathLike[str], *, precision: str = "us") -> Reader:
     """Open a capture file (pcap or pcapng; ``'-'`` is standard input).
 
     Args:
@@ -73,7 +73,7 @@ def findalldevs() -> list[str]:
     Raises:
         PcapError: no device is available (``'No valid interfaces to open'``).
     """
-    names = call(go.pybridge_FindAllDevs)
+    names = str(call(go.pybridge_FindAllDevs))
     if not names:
         raise PcapError("No valid interfaces to open")
     return names.split("\n")
@@ -81,9 +81,9 @@ def findalldevs() -> list[str]:
 
 def lookupdev() -> str:
     """Return the name of the first capture device."""
-    return call(go.pybridge_LookupDev)
+    return str(call(go.pybridge_LookupDev))
 
 
 def lib_version() -> str:
     """Return libpcap's version string (beyond pcapy)."""
-    return go.pybridge_LibVersion()
+    return str(go.pybridge_LibVersion())

@@ -13,8 +13,12 @@ from abc import ABCMeta
 
 from ._args import check_int
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-class _Header(tuple):
+
+class _Header(tuple[int, ...]):
     """The methods of every header class (microsecond timestamps)."""
 
     __slots__ = ()
@@ -38,7 +42,7 @@ class _Header(tuple):
     def __repr__(self) -> str:
         return f"Pkthdr(sec={self[0]}, usec={self[1]}, caplen={self[2]}, len={self[3]})"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Pkthdr, tuple(self))
 
 
@@ -58,7 +62,7 @@ class _HeaderNs(_Header):
     def __repr__(self) -> str:
         return f"PkthdrNs(sec={self[0]}, nsec={self[1]}, caplen={self[2]}, len={self[3]})"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (PkthdrNs, tuple(self))
 
 
@@ -84,7 +88,7 @@ class Pkthdr(_Header, metaclass=ABCMeta):
             raise ValueError("sec out of range")
         return tuple.__new__(cls, (sec, usec, caplen, length))
 
-    def __getnewargs__(self) -> tuple:
+    def __getnewargs__(self) -> tuple[int, ...]:
         return tuple(self)
 
 

@@ -8,7 +8,7 @@ import time
 from _operator import length_hint  # operator.length_hint
 from itertools import islice
 
-from . import _batch, _core
+from . import _batch, _core, _filtered
 from ._args import check_int, check_path, check_str
 from ._core import call, go
 from ._errors import PcapError
@@ -63,7 +63,7 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
         self._fd = -1
         self._header = _batch.make_header_ns if nano else _batch.make_header
         # The packets read from Go and not yet handed out, in order.
-        self._it: Iterator[tuple] = iter(())
+        self._it: Iterator[tuple[Any, ...]] = iter(())
         self._closed = False
         # Held while reading from Go into self._buf and replacing self._it:
         # the buffer is never written while a thread may still make headers
@@ -104,7 +104,7 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
     _ngbuf: Optional[_batch.Buffer] = None  # next_batch's, sized for its max_n
     # A file's batches are lazy iterators (see _batch.read_pairs) without a
     # length: _left, the batch's record iterator, has it.
-    _left: Iterator[tuple] = iter(())
+    _left: Iterator[tuple[Any, ...]] = iter(())
     # A read error met by next_batch after packets it returned: the next read raises it.
     _error: Optional[Exception] = None
     # breakloop() was called: the running (or next) loop/dispatch returns.
@@ -132,7 +132,7 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
             self._install(got)
             return True
 
-    def _install(self, got: Iterator[tuple]) -> None:
+    def _install(self, got: Iterator[tuple[Any, ...]]) -> None:
         """Make a batch (read_pairs' iterator) the packets held. Its pairs
         are made in C when handed out; each packet goes to one caller, even
         when threads take from it at once (the C iterator takes its packet
@@ -194,7 +194,7 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
         while True:
             left = WAIT_SLICE_MS if deadline is None else (deadline - time.monotonic()) * 1000
             slice_ms = int(max(0, min(left, WAIT_SLICE_MS)))
-            n = call(go.pybridge_ReadInto, self._h, max_n, slice_ms, buf.addr, buf.size)
+            n = int(call(go.pybridge_ReadInto, self._h, max_n, slice_ms, buf.addr, buf.size))
             if n == 0 and wait_ms is None:
                 # Waiting forever (loop, iteration) for packets that cannot come.
                 if not self._active:
@@ -311,7 +311,7 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
         with self._lock:
             self._it = self._left = iter(self._take_held())
 
-    def _take_held(self) -> list:
+    def _take_held(self) -> list[tuple[Any, ...]]:
         """Take the packets held out of self._it (which is left empty)."""
         held = list(self._it)
         self._it = self._left = iter(())
@@ -382,7 +382,9 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
         return b"".join(datas), b"".join(metas)
 
     # pcapy-ng's classifying loops, in their own module
-    from ._filtered import filtered_stats, loop_filtered, loop_to_buffer
+    filtered_stats = _filtered.filtered_stats
+    loop_filtered = _filtered.loop_filtered
+    loop_to_buffer = _filtered.loop_to_buffer
 
     # -- filters and information -------------------------------------------
 
@@ -409,9 +411,9 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
     def datalink(self) -> int:
         """Return the link-layer type (a ``DLT_*`` value); -3 before activate()."""
         self._check_open()
-        return call(go.pybridge_Datalink, self._h)
+        return int(call(go.pybridge_Datalink, self._h))
 
-    def dump_open(self, filename: str | os.PathLike) -> "Dumper":
+    def dump_open(self, filename: str | os.PathLike[str]) -> "Dumper":
         """Create a capture file for this reader's link type and return its Dumper.
 
         Raises:

@@ -47,7 +47,7 @@ class DeviceMethods:
         self._check_open()
         if not self._active:
             return -3  # PCAP_ERROR_NOT_ACTIVATED
-        return call(go.pybridge_GetNonblock, self._h)
+        return int(call(go.pybridge_GetNonblock, self._h))
 
     def setnonblock(self, state: int) -> None:
         """Set non-blocking mode: next()/dispatch() return at once when no
@@ -71,7 +71,7 @@ class DeviceMethods:
         so the descriptor is readable exactly while packets wait to be read.
         """
         self._check_open()
-        fd = call(go.pybridge_Fd, self._h)
+        fd = int(call(go.pybridge_Fd, self._h))
         if self._live:
             self._select = True
         return fd
@@ -81,7 +81,7 @@ class DeviceMethods:
         self._check_open()
         return _STATS.unpack(_core.take_bytes(call(go.pybridge_Stats, self._h)))
 
-    def sendpacket(self, data: bytes) -> None:
+    def sendpacket(self, data: object) -> None:
         """Send a raw frame on the device.
 
         Raises:
@@ -109,7 +109,7 @@ class DeviceMethods:
     def _setting(self, name: str, value: int) -> int:
         value = check_int(value, "value")
         self._check_open()
-        return go.pybridge_Setting(self._h, name, clamp_c_int(value))
+        return int(go.pybridge_Setting(self._h, name, clamp_c_int(value)))
 
     def set_snaplen(self, snaplen: int) -> int:
         """Set the snapshot length before activate(); returns libpcap's status."""
@@ -138,7 +138,7 @@ class DeviceMethods:
         """Activate a handle made by create(): 0 on success, a positive warning,
         or a negative libpcap error (-4 already activated, -5 no such device)."""
         self._check_open()
-        rc = go.pybridge_Activate(self._h)
+        rc = int(go.pybridge_Activate(self._h))
         if rc >= 0 and not self._active:
             self._active = True
             # A negative set_timeout() made it non-blocking (libpcap's rule).

@@ -52,7 +52,7 @@ class LinkTypeAndTimestampMethods:
         """
         check_str(name, "name")
         self._check_open()
-        return call(go.pybridge_SetTstampType, self._h, name)
+        return int(call(go.pybridge_SetTstampType, self._h, name))
 
     def set_tstamp_precision(self, precision: str) -> int:
         """Ask a ``create()``d handle for ``'ns'`` or ``'us'`` time stamps
@@ -66,7 +66,7 @@ class LinkTypeAndTimestampMethods:
         if precision not in _PRECISIONS:
             raise ValueError(f"precision must be 'us' or 'ns', not {precision!r}")
         self._check_open()
-        rc = go.pybridge_Setting(self._h, "precision", _PRECISIONS[precision])
+        rc = int(go.pybridge_Setting(self._h, "precision", _PRECISIONS[precision]))
         if rc == 0:
             self._nano = bool(_PRECISIONS[precision])
             self._header = _batch.make_header_ns if self._nano else _batch.make_header
