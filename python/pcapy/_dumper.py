@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import struct
-
-from . import _core
+from . import _batch, _core, _pkthdr
 from ._core import call, go
 from ._errors import PcapError
-from . import _pkthdr
 from ._pkthdr import Pkthdr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_RECORD = struct.Struct("=qIIIII")  # the batch layout Go expects (see _batch)
 # Records are buffered here and handed to Go in chunks: one Go call per
 # packet would cost more than the write itself.
 _FLUSH_BYTES = 1 << 20
@@ -27,9 +23,10 @@ def _write(handle: int, pending: list[Any]) -> None:
         return
     n = len(pending)
     meta = bytearray()
-    off = n * _RECORD.size
+    record = _batch.RECORD  # the batch layout, Go's (see _batch.layout)
+    off = n * record.size
     for sec, frac, caplen, length, data in pending:
-        meta += _RECORD.pack(sec, frac, caplen, length, off, off + caplen)
+        meta += record.pack(sec, frac, caplen, length, off, off + caplen)
         off += caplen
     blob = bytes(meta) + b"".join(rec[4] for rec in pending)
     pending.clear()
