@@ -81,10 +81,8 @@ def __getattr__(name: str) -> Any:
         value = layout()[0]
     elif name == "RECORD":
         value = record_struct()
-    elif name == "_HEADER":  # sec, frac, caplen, len
-        value = record_struct(("sec", "frac", "caplen", "len"))
-    elif name == "_START":  # the packet's start only
-        value = record_struct(("start",))
+    elif name == "_HEADER":  # sec, frac, caplen, len (pcapy._filtered's)
+        value = _batch_header()
     else:
         raise AttributeError(name)
     globals()[name] = value
@@ -178,6 +176,23 @@ def buffer_pairs(handle: int, buf: Buffer, n: int, header: type[tuple[Any, ...]]
     if n < 0:  # did not fit: in Go memory
         return hotpath().Batch(batch_blob(handle), -n - 1, header)  # type: ignore[no-any-return]
     return hotpath().Batch(buf.mem, n, header)  # type: ignore[no-any-return]
+
+
+def _data_format(view: memoryview, n: int) -> bytes:
+    """A struct format that unpacks the bytes of the n packets of a batch in
+    view, back to back from the first one's start ("<start>x60s1514s...");
+    pcapy._filtered's fallback for caplens too long for the format Go writes."""
+    (start,) = _batch_start().unpack_from(view)
+    caplens = (b"%ds" % rec[2] for rec in _batch_header().iter_unpack(view[: n * layout()[0]]))
+    return b"%dx" % start + b"".join(caplens)
+
+
+def _batch_start() -> struct.Struct:
+    return record_struct(("start",))
+
+
+def _batch_header() -> struct.Struct:
+    return record_struct(("sec", "frac", "caplen", "len"))
 
 
 # next_batch(max_n) reads max_n packets in one Go call when they fit: its
