@@ -22,7 +22,7 @@ from . import _pkthdr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterator, NamedTuple, Optional
+    from typing import Any, Callable, Iterator, NamedTuple, Optional
 
     class Layout(NamedTuple):
         """The batch record layout: its size and each field's byte offset."""
@@ -150,11 +150,15 @@ def hotpath() -> Any:
                 "or reinstall the gopcapy wheel)", name="pcapy._gopcapy._hotpath") from None
         mod.configure(layout(), _pkthdr.Pkthdr, _pkthdr.PkthdrNs)
         _pkthdr.register_read_classes(mod.Header, mod.HeaderNs)
+        for hook in LOAD_HOOKS:
+            hook(mod)
         _hot = mod
     return _hot
 
 
 _hot: Any = None
+# Called with the C part once it is loaded (pcapy._reader puts Reader.next in C).
+LOAD_HOOKS: list[Callable[[Any], None]] = []
 
 
 def read_pairs(handle: int, buf: Buffer, max_n: int, header: type[tuple[Any, ...]]) -> Optional[Iterator[tuple[Any, ...]]]:

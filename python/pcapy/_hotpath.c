@@ -387,6 +387,68 @@ fail:
     return NULL;
 }
 
+/* Reader.next in C: the reader's next packet held (self._it), else what
+ * self._next_slow() reads. Made a method of the Reader class by
+ * reader_next_method(); its doc is the Python method's it replaces. */
+static PyObject *str_it = NULL, *str_next_slow = NULL;
+
+static PyObject *reader_next(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+    PyObject *it = PyObject_GetAttr(self, str_it);
+    if (it == NULL)
+        return NULL;
+    PyObject *got = NULL;
+    if (Py_TYPE(it) == &Batch_Type) {
+        PyObject *pair[2];
+        int ok = batch_take((BatchObject *)it, pair);
+        if (ok > 0) {
+            got = PyTuple_New(2);
+            if (got == NULL) {
+                Py_DECREF(pair[0]);
+                Py_DECREF(pair[1]);
+            } else {
+                PyTuple_SET_ITEM(got, 0, pair[0]);
+                PyTuple_SET_ITEM(got, 1, pair[1]);
+            }
+        }
+        Py_DECREF(it);
+        if (ok != 0)
+            return got;  /* NULL with the error on failure */
+    } else if (PyIter_Check(it)) {
+        got = Py_TYPE(it)->tp_iternext(it);
+        Py_DECREF(it);
+        if (got != NULL)
+            return got;
+        if (PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_StopIteration))
+                return NULL;
+            PyErr_Clear();
+        }
+    } else {
+        Py_DECREF(it);
+        PyErr_SetString(PyExc_TypeError, "Reader._it is not an iterator");
+        return NULL;
+    }
+    return PyObject_CallMethodNoArgs(self, str_next_slow);
+}
+
+static PyMethodDef reader_next_def = {"next", reader_next, METH_NOARGS, NULL};
+static PyObject *reader_next_doc = NULL;  /* keeps reader_next_def.ml_doc alive */
+
+/* reader_next_method(cls, doc): the method descriptor of reader_next for
+ * class cls, documented as doc. Once per process. */
+static PyObject *hot_reader_next_method(PyObject *mod, PyObject *args) {
+    PyObject *cls, *doc;
+    if (!PyArg_ParseTuple(args, "O!U:reader_next_method", &PyType_Type, &cls, &doc))
+        return NULL;
+    if (reader_next_doc == NULL) {
+        reader_next_doc = PyUnicode_AsUTF8String(doc);
+        if (reader_next_doc == NULL)
+            return NULL;
+        reader_next_def.ml_doc = PyBytes_AS_STRING(reader_next_doc);
+    }
+    return PyDescr_NewMethod((PyTypeObject *)cls, &reader_next_def);
+}
+
 /* configure(layout, pkthdr, pkthdr_ns): the batch record layout as Go
  * defines it (record size and the fields' offsets in bytes: sec, frac,
  * caplen, len, start, end), and the public classes headers pickle as. */
@@ -411,6 +473,8 @@ static PyObject *hot_configure(PyObject *mod, PyObject *args) {
 }
 
 static PyMethodDef hot_methods[] = {
+    {"reader_next_method", hot_reader_next_method, METH_VARARGS,
+     "reader_next_method(cls, doc): Reader.next in C, as a method of cls."},
     {"run", (PyCFunction)(void (*)(void))hot_run, METH_FASTCALL,
      "run(iterator, callback, cnt): callback(hdr, data) for up to cnt pairs; the count."},
     {"configure", hot_configure, METH_VARARGS,
@@ -439,6 +503,10 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
     HeaderNs_Type.tp_basicsize = PyTuple_Type.tp_basicsize;
     HeaderNs_Type.tp_itemsize = PyTuple_Type.tp_itemsize;
     if (PyType_Ready(&Batch_Type) < 0 || PyType_Ready(&Header_Type) < 0 || PyType_Ready(&HeaderNs_Type) < 0)
+        return NULL;
+    if (str_it == NULL && (str_it = PyUnicode_InternFromString("_it")) == NULL)
+        return NULL;
+    if (str_next_slow == NULL && (str_next_slow = PyUnicode_InternFromString("_next_slow")) == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&hot_module);
     if (m == NULL)

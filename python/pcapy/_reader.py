@@ -76,6 +76,8 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
 
     # -- reading -----------------------------------------------------------
 
+    # Replaced by the same method in C (_hotpath.c: reader_next) when the C
+    # part loads, which is before any Reader exists (see _use_c_next).
     def next(self) -> tuple[Optional[Pkthdr], bytes]:
         """Return the next packet as ``(Pkthdr, bytes)``.
 
@@ -474,3 +476,11 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
         return f"<pcapy.Reader {state}>"
 
 
+def _use_c_next(hot: Any) -> None:
+    """Make Reader.next the C part's: the same steps (a packet held, else
+    _next_slow()) without a Python frame per packet."""
+    doc = "next($self, /)\n--\n\n" + (Reader.next.__doc__ or "")  # the signature, as C methods give it
+    setattr(Reader, "next", hot.reader_next_method(Reader, doc))  # noqa: B010
+
+
+_batch.LOAD_HOOKS.append(_use_c_next)
