@@ -28,7 +28,7 @@ var bridge = map[string]any{
 	"NewBPF": NewBPF, "OpenLive": OpenLive, "OpenOffline": OpenOffline,
 	"ReadInto": ReadInto, "ReadNgInto": ReadNgInto,
 	"SendPacket": SendPacket, "SetDirection": SetDirection, "SetFanout": SetFanout,
-	"SetFilter": SetFilter, "SetNonblock": SetNonblock, "Setting": Setting,
+	"SetFilter": SetFilter, "SetNonblock": SetNonblock, "State": State, "Setting": Setting,
 	"Stats":            Stats,
 	"ColumnsAddresses": ColumnsAddresses, "ColumnsAppendRecords": ColumnsAppendRecords,
 	"ColumnsDamage": ColumnsDamage, "ColumnsExport": ColumnsExport, "ColumnsFree": ColumnsFree,

@@ -236,6 +236,41 @@ func Activate(h int) (rc int) {
 	return rd.r.Activate()
 }
 
+// Reader state bits of State; the read timeout in ms is State >> stateShift.
+const (
+	stateLive     = 1 << 0
+	stateActive   = 1 << 1
+	stateNonblock = 1 << 2
+	stateNano     = 1 << 3
+	stateShift    = 8
+)
+
+// State returns the reader's state, which Go owns and Python asks for when
+// it needs it: bits stateLive, stateActive (opened, or activated), stateNonblock,
+// stateNano (headers in nanoseconds), and the read timeout in milliseconds
+// shifted left by stateShift (0: forever; negative: non-blocking).
+func State(h int) (state int, err error) {
+	defer guard(&err)
+	rd, err := getReader(h)
+	if err != nil {
+		return 0, kinded(err)
+	}
+	r := rd.r
+	if r.Live() {
+		state |= stateLive
+	}
+	if r.Activated() {
+		state |= stateActive
+	}
+	if on, err := r.Nonblock(); err == nil && on {
+		state |= stateNonblock
+	}
+	if r.Precision() == gopcapy.Nano {
+		state |= stateNano
+	}
+	return state | int(r.Timeout()/time.Millisecond)<<stateShift, nil
+}
+
 // FindAllDevs returns device names separated by newlines.
 func FindAllDevs() (s string, err error) {
 	defer guard(&err)

@@ -34,6 +34,10 @@ WAIT_SLICE_MS = 100
 
 _EOF: tuple[None, bytes] = (None, b"")
 
+# pybridge.State's bits (gopcapy/pybridge/reader.go: stateLive, ...).
+_LIVE, _ACTIVE, _NONBLOCK, _NANO = 1, 2, 4, 8
+_TIMEOUT_SHIFT = 8
+
 class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
     """A packet capture: a file opened by ``open_offline`` or a device opened by
     ``open_live``/``create``. Not constructed directly.
@@ -46,22 +50,18 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
     the loop then skips, as with libpcap's pcap_loop.
     """
 
-    def __init__(self, handle: int, *, live: bool, nano: bool = False, to_ms: int = 0,
-                 active: bool = True) -> None:
+    def __init__(self, handle: int) -> None:
         self._h = handle
-        self._live = live
-        self._nano = nano
-        self._to_ms = to_ms
-        # libpcap makes a negative timeout mean non-blocking mode.
-        self._nonblock = live and to_ms < 0
-        # False for a create()d handle until activate() succeeds.
-        self._active = active
+        # A file or a device: fixed for the reader's life. The state that
+        # can change (activated, non-blocking, timeout, precision) is Go's:
+        # see _state.
+        self._live = bool(self._state() & _LIVE)
+        _batch.hotpath()  # the C part: Reader.next and the headers
         # getfd() was called: the program may select() on the fd, so live reads
         # take from libpcap no more packets than the call hands out (packets
         # held here would not make the fd readable).
         self._select = False
         self._fd = -1
-        self._header = _batch.make_header_ns if nano else _batch.make_header
         # The packets read from Go and not yet handed out, in order.
         self._it: Iterator[tuple[Any, ...]] = iter(())
         self._closed = False
@@ -158,9 +158,45 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
 
     def _wait_budget_ms(self) -> Optional[float]:
         """How long next()/dispatch() wait for a packet: None is forever."""
-        if not self._live or self._nonblock or not self._active:
+        if not self._live:
             return 0
-        return self._to_ms if self._to_ms > 0 else None
+        state = self._state()
+        if state & _NONBLOCK or not state & _ACTIVE:
+            return 0
+        to_ms = state >> _TIMEOUT_SHIFT
+        return to_ms if to_ms > 0 else None
+
+    # -- state: Go owns it (pybridge.State); asked for where it is needed ----
+
+    def _state(self) -> int:
+        """pybridge.State: the _LIVE, _ACTIVE, _NONBLOCK and _NANO bits, and
+        the read timeout in ms shifted left by _TIMEOUT_SHIFT."""
+        return int(call(go.pybridge_State, self._h))
+
+    @property
+    def _active(self) -> bool:
+        """Opened, or activated (False for a create()d handle until activate())."""
+        return bool(self._state() & _ACTIVE)
+
+    @property
+    def _nonblock(self) -> bool:
+        """Non-blocking mode (setnonblock(), or a negative timeout)."""
+        return bool(self._state() & _NONBLOCK)
+
+    @property
+    def _to_ms(self) -> int:
+        """The read timeout in ms (0: forever; negative: non-blocking)."""
+        return self._state() >> _TIMEOUT_SHIFT
+
+    @property
+    def _nano(self) -> bool:
+        """Headers in nanoseconds (open_offline(precision='ns'), set_tstamp_precision('ns'))."""
+        return bool(self._state() & _NANO)
+
+    @property
+    def _header(self) -> type[tuple[Any, ...]]:
+        """The class of the headers this reader makes (the C part's)."""
+        return _batch.make_header_ns if self._nano else _batch.make_header  # type: ignore[no-any-return]
 
     def _fill(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """Read a live capture's next batch into self._it; True when packets

@@ -24,10 +24,11 @@ class DeviceMethods:
 
     _h: int
     _live: bool
-    _nonblock: bool
-    _to_ms: int
-    _active: bool
     _select: bool
+
+    @property
+    def _active(self) -> bool:  # Reader's: Go's state
+        raise NotImplementedError
 
     def _check_open(self) -> None:  # provided by Reader
         raise NotImplementedError
@@ -55,8 +56,6 @@ class DeviceMethods:
         state = check_int(state, "state")
         self._check_open()
         call(go.pybridge_SetNonblock, self._h, bool(state))
-        if self._live:
-            self._nonblock = bool(state)
 
     def setdirection(self, direction: int) -> None:
         """Capture only packets in a direction (``PCAP_D_IN``/``OUT``/``INOUT``)."""
@@ -121,10 +120,7 @@ class DeviceMethods:
 
     def set_timeout(self, to_ms: int) -> int:
         """Set the read timeout (ms) before activate(); returns libpcap's status."""
-        rc = self._setting("timeout", to_ms)
-        if rc == 0:
-            self._to_ms = check_int(to_ms, "to_ms")
-        return rc
+        return self._setting("timeout", to_ms)
 
     def set_buffer_size(self, buffer_size: int) -> int:
         """Set the kernel buffer size before activate(); returns libpcap's status."""
@@ -138,9 +134,4 @@ class DeviceMethods:
         """Activate a handle made by create(): 0 on success, a positive warning,
         or a negative libpcap error (-4 already activated, -5 no such device)."""
         self._check_open()
-        rc = int(go.pybridge_Activate(self._h))
-        if rc >= 0 and not self._active:
-            self._active = True
-            # A negative set_timeout() made it non-blocking (libpcap's rule).
-            self._nonblock = bool(call(go.pybridge_GetNonblock, self._h))
-        return rc
+        return int(go.pybridge_Activate(self._h))
