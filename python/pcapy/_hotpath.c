@@ -224,17 +224,16 @@ static void batch_dealloc(BatchObject *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* The header of record r: hdr((sec, frac, caplen, len)). */
-static PyObject *make_header(PyTypeObject *hdr, const char *r) {
+/* The header hdr((sec, frac, caplen, len)). */
+static PyObject *make_header(PyTypeObject *hdr, int64_t sec, uint32_t frac, uint32_t caplen, uint32_t len) {
     PyObject *h = hdr->tp_alloc(hdr, 4);
     if (h == NULL)
         return NULL;
     PyObject *v;
-    if ((v = PyLong_FromLongLong(get_i64(r + off_sec))) == NULL) goto fail;
+    if ((v = PyLong_FromLongLong(sec)) == NULL) goto fail;
     PyTuple_SET_ITEM(h, 0, v);
-    if ((v = PyLong_FromUnsignedLong(get_u32(r + off_frac))) == NULL) goto fail;
+    if ((v = PyLong_FromUnsignedLong(frac)) == NULL) goto fail;
     PyTuple_SET_ITEM(h, 1, v);
-    uint32_t caplen = get_u32(r + off_caplen), len = get_u32(r + off_len);
     if ((v = PyLong_FromUnsignedLong(caplen)) == NULL) goto fail;
     PyTuple_SET_ITEM(h, 2, v);
     if (len == caplen) {  /* most packets: one int object for both */
@@ -267,12 +266,19 @@ static int batch_take(BatchObject *self, PyObject **out) {
         PyErr_SetString(PyExc_ValueError, "batch record out of the buffer");
         return -1;
     }
-    PyObject *h = make_header(self->hdr, r);
-    if (h == NULL)
-        return -1;
+    /* Everything is read from the buffer before the header's allocation,
+     * which may start a garbage collection (3.10, 3.11: at once) whose
+     * finalizers let another thread run, read the next batch into this
+     * buffer once this one is all taken, and so overwrite it. The bytes'
+     * allocation starts none (bytes are not tracked). */
+    int64_t sec = get_i64(r + off_sec);
+    uint32_t frac = get_u32(r + off_frac), caplen = get_u32(r + off_caplen), len = get_u32(r + off_len);
     PyObject *data = PyBytes_FromStringAndSize(base + start, (Py_ssize_t)(end - start));
-    if (data == NULL) {
-        Py_DECREF(h);
+    if (data == NULL)
+        return -1;
+    PyObject *h = make_header(self->hdr, sec, frac, caplen, len);
+    if (h == NULL) {
+        Py_DECREF(data);
         return -1;
     }
     out[0] = h;
