@@ -16,26 +16,14 @@ from __future__ import annotations
 
 import struct
 
-from . import _core
+from . import _core, _pkthdr
 from ._core import call, go
-from . import _pkthdr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterator, NamedTuple, Optional
+    from typing import Any, Callable, Iterator, Optional
 
-    class Layout(NamedTuple):
-        """The batch record layout: its size and each field's byte offset."""
-
-        size: int
-        sec: int  # int64 seconds
-        frac: int  # uint32 microseconds or nanoseconds
-        caplen: int  # uint32
-        len: int  # uint32
-        start: int  # uint32: where the packet's bytes start in the batch
-        end: int  # uint32: and end
-
-_TAIL = struct.Struct("=QQ")  # the two results Go leaves at the buffer's end
+_TAIL = struct.Struct("=QQ")  # ReadNgInto's two results at the buffer's end: (meta, used)
 _FIELDS = ("size", "sec", "frac", "caplen", "len", "start", "end")
 _layout: Optional[tuple[int, ...]] = None
 
