@@ -489,7 +489,11 @@ static PyMethodDef hot_methods[] = {
 };
 
 static struct PyModuleDef hot_module = {
-    PyModuleDef_HEAD_INIT, "_hotpath", "pcapy's per-packet work in C.", -1, hot_methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_hotpath",
+    .m_doc = "pcapy's per-packet work in C.",
+    .m_size = -1,
+    .m_methods = hot_methods,
 };
 
 static int add_type(PyObject *m, const char *name, PyTypeObject *t) {
