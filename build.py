@@ -27,7 +27,7 @@ OUT = ROOT / "python" / "pcapy" / "_gopcapy"
 WORK = ROOT / "build" / "gopy"
 BRIDGE = "./gopcapy/pybridge"
 # The small C extension for the per-packet work (see its header comment).
-HOTPATH_C = ROOT / "python" / "pcapy" / "_hotpath.c"
+HOTPATH_C = ROOT / "python" / "csrc" / "_hotpath.c"
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 # The C toolchain cgo and gopy use: the system's by default; tools/wheels.py
 # sets these for zig cc and a static libpcap. A change means a rebuild.
@@ -145,7 +145,7 @@ def hotpath_target(out: Path) -> Path:
 
 
 def build_hotpath(out: Path) -> Path:
-    """Compile python/pcapy/_hotpath.c into out with the C compiler cgo uses
+    """Compile python/csrc/_hotpath.c into out with the C compiler cgo uses
     (CC, e.g. tools/zigcc for the wheels; else Python's own). pcapy cannot
     read without it: a failure stops the build."""
     cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
@@ -161,7 +161,7 @@ def build_hotpath(out: Path) -> Path:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0 or not tmp.exists():
         sys.stderr.write(proc.stdout + proc.stderr)
-        sys.exit("build.py: compiling python/pcapy/_hotpath.c failed" + failure_hint(proc.stdout + proc.stderr))
+        sys.exit("build.py: compiling python/csrc/_hotpath.c failed" + failure_hint(proc.stdout + proc.stderr))
     os.replace(tmp, target)
     stamp.write_text(h.hexdigest())
     return target

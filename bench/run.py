@@ -448,7 +448,7 @@ Per packet, both modules read through libpcap (`pcap_next_ex`) and copy the pack
 `bytes`. pcapy-ng then makes one C `Pkthdr` object, whose integers exist only when `getts()`,
 `getcaplen()` or `getlen()` are called, and calls the callback from C. This project reads a
 batch in one Go call (libpcap copies each packet once more, into a buffer Python owns) and a
-small C extension (`python/pcapy/_hotpath.c`, built beside the Go one) walks the batch: per
+small C extension (`python/csrc/_hotpath.c`, built beside the Go one) walks the batch: per
 packet it makes the `bytes` and a `Pkthdr` (a tuple subclass in C with its methods in C, so a
 header unpacks, compares, hashes and pickles as the 4-tuple), and calls the callback straight
 from C (`loop`, `dispatch`) or hands the pair to `next()` (a C method too): no Python code of

@@ -124,7 +124,7 @@ def first_buffer() -> Buffer:
 
 
 def hotpath() -> Any:
-    """The C extension of the per-packet work (python/pcapy/_hotpath.c),
+    """The C extension of the per-packet work (python/csrc/_hotpath.c),
     loaded beside the Go extension on first use and told the record layout."""
     global _hot
     if _hot is None:

@@ -1,7 +1,7 @@
 """Pkthdr: a packet's capture header (timestamp, captured and wire length).
 
 Headers of packets read from a capture are made a million times a second,
-so they are instances of the C part's tuple subclasses (pcapy/_hotpath.c,
+so they are instances of the C part's tuple subclasses (python/csrc/_hotpath.c,
 made without a Python call, with the same methods in C), registered as
 virtual subclasses: ``isinstance(hdr, Pkthdr)`` holds for them, and they
 compare, hash and pickle as Pkthdr.
@@ -112,7 +112,7 @@ HEADER_CLASSES: tuple[type, ...] = (_Header,)
 
 
 def register_read_classes(header: type, header_ns: type) -> None:
-    """Make the C part's header classes (pcapy/_hotpath.c: tuple subclasses
+    """Make the C part's header classes (python/csrc/_hotpath.c: tuple subclasses
     with Pkthdr's methods in C) virtual subclasses of Pkthdr and PkthdrNs."""
     global HEADER_CLASSES
     Pkthdr.register(header)

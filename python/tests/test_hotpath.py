@@ -1,4 +1,4 @@
-"""The C part (pcapy/_hotpath.c): bad input is an exception, never a crash;
+"""The C part (python/csrc/_hotpath.c): bad input is an exception, never a crash;
 headers read are Pkthdr values; the layout Python uses is Go's."""
 
 from __future__ import annotations
