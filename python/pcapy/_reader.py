@@ -6,7 +6,6 @@ import _thread  # not threading (functools, collections): `import pcapy` stays l
 import os
 import time
 from _operator import length_hint  # operator.length_hint
-from itertools import islice
 
 from . import _batch, _core, _filtered
 from ._args import check_int, check_path, check_str
@@ -16,6 +15,7 @@ from ._errors import PcapError
 from ._pkthdr import Pkthdr
 from ._reader_device import DeviceMethods
 from ._reader_linktypes import LinkTypeAndTimestampMethods
+from ._reader_ngbatch import NextBatchMethods
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ _EOF: tuple[None, bytes] = (None, b"")
 _LIVE, _ACTIVE, _NONBLOCK, _NANO = 1, 2, 4, 8
 _TIMEOUT_SHIFT = 8
 
-class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
+class Reader(DeviceMethods, LinkTypeAndTimestampMethods, NextBatchMethods):
     """A packet capture: a file opened by ``open_offline`` or a device opened by
     ``open_live``/``create``. Not constructed directly.
 
@@ -369,55 +369,6 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods):
             yield from self._it
             if not self._refill(None) and not self._live:
                 return
-
-    def next_batch(self, max_n: int) -> tuple[bytes, bytes]:
-        """Return up to ``max_n`` packets at once as ``(data, meta)`` (pcapy-ng).
-
-        ``data`` holds the packets back to back; ``meta`` holds one 16-byte
-        record ``struct '=IIII'`` (sec, usec, offset in data, caplen) per
-        packet. Returns ``(b'', b'')`` at the end. ``max_n <= 0`` means 256.
-        """
-        max_n = check_int(max_n, "max_n")
-        if max_n <= 0:
-            max_n = 256
-        if self._live:
-            if not self._pending() and not self._fill(self._wait_budget_ms(), max_n):
-                return b"", b""
-            return _batch.ng_batch(list(islice(self._it, max_n)))
-        with self._lock:
-            self._check_open()
-            return self._next_batch_file(max_n)
-
-    def _next_batch_file(self, max_n: int) -> tuple[bytes, bytes]:
-        # A file: max_n packets unless it ends first. Packets already read
-        # (next() and the like read ahead) come first, the rest straight from
-        # Go in pcapy-ng's layout, in several reads when they do not fit in one.
-        datas, metas, n, size = [], [], 0, 0
-        if self._pending():
-            pairs = list(islice(self._it, max_n))
-            data, meta = _batch.ng_batch(pairs)
-            datas, metas, n, size = [data], [meta], len(pairs), len(data)
-        elif self._error is not None:
-            err, self._error = self._error, None
-            raise err
-        buf = self._ngbuf = _batch.ng_buffer(self._ngbuf, max_n)
-        while n < max_n:
-            try:
-                got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), self._nano, size)
-            except PcapError as err:
-                if not n:
-                    raise
-                self._error = err  # the packets before the damage first
-                break
-            if got is None:
-                break
-            datas.append(got[0])
-            metas.append(got[1])
-            size += len(got[0])
-            n += got[2]
-        if len(datas) == 1:
-            return datas[0], metas[0]
-        return b"".join(datas), b"".join(metas)
 
     # pcapy-ng's classifying loops, in their own module
     filtered_stats = _filtered.filtered_stats
