@@ -381,7 +381,7 @@ func TestReadNgIntoWritesPcapyNgRecords(t *testing.T) {
 	h := openFile(t, writeCapture(t, 5))
 	buf, addr := pyBuffer(2 << 20)
 	const base = 1000
-	n, err := ReadNgInto(h, 8, 0, addr, len(buf), 1, base)
+	n, err := ReadNgInto(h, 8, 0, addr, len(buf), base)
 	if n != 5 || err != nil {
 		t.Fatalf("ReadNgInto = %d, %v; want 5", n, err)
 	}

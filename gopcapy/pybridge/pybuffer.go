@@ -114,16 +114,17 @@ func ReadInto(h, maxN, waitMs, addr, size int) (n int, err error) {
 
 // ReadNgInto is ReadInto for pcapy-ng's next_batch: the packets' bytes stay
 // back to back at [meta+16n, used) and right before them, at [meta, meta+16n),
-// Go writes pcapy-ng's 16-byte records (sec, usec, offset, caplen as uint32)
-// with usec = fraction / usecDiv and offsets counted from base (for a batch
-// Python appends to earlier ones). The last 16 bytes hold (meta, used).
-func ReadNgInto(h, maxN, waitMs, addr, size, usecDiv, base int) (n int, err error) {
+// Go writes pcapy-ng's 16-byte records (sec, usec, offset, caplen as uint32),
+// usec from the reader's own precision, and offsets counted from base (for a
+// batch Python appends to earlier ones). The last 16 bytes hold (meta, used).
+func ReadNgInto(h, maxN, waitMs, addr, size, base int) (n int, err error) {
 	defer guard(&err)
-	if usecDiv <= 0 {
-		usecDiv = 1
-	}
 	return readIntoBuffer(h, maxN, waitMs, addr, size, func(rd *reader, mem []byte, n int) {
-		putNgMeta(mem, n, rd.batch.DataStart(), len(rd.batch.Bytes()), uint32(usecDiv), uint32(base))
+		usecDiv := uint32(1)
+		if rd.r.Precision() == gopcapy.Nano {
+			usecDiv = 1000
+		}
+		putNgMeta(mem, n, rd.batch.DataStart(), len(rd.batch.Bytes()), usecDiv, uint32(base))
 	})
 }
 

@@ -202,15 +202,18 @@ def ng_buffer(buf: Optional[Buffer], max_n: int) -> Buffer:
     return Buffer(max_n, min(max(max_n * 1600, DATA_BYTES), NG_MAX_BYTES))
 
 
-def read_ng(handle: int, buf: Buffer, max_n: int, nano: bool, base: int = 0) -> Optional[tuple[bytes, bytes, int]]:
+def read_ng(handle: int, buf: Buffer, max_n: int, header: Callable[[], type[tuple[Any, ...]]],
+            base: int = 0) -> Optional[tuple[bytes, bytes, int]]:
     """Read up to max_n packets of a file in pcapy-ng's next_batch layout:
-    (data, meta, count), with meta's offsets counted from base; None at the end."""
-    n = call(go.pybridge_ReadNgInto, handle, max_n, 0, buf.addr, buf.size, 1000 if nano else 1, base)
+    (data, meta, count), with meta's offsets counted from base (Go gives
+    microseconds whatever the reader's precision); None at the end. header():
+    the reader's header class, asked for only for a batch that did not fit."""
+    n = call(go.pybridge_ReadNgInto, handle, max_n, 0, buf.addr, buf.size, base)
     if n <= 0:
         if n >= -1:
             return None
         n = -n - 1  # did not fit: in Go memory
-        pairs = list(hotpath().Batch(batch_blob(handle), n, hotpath().HeaderNs if nano else hotpath().Header))
+        pairs = list(hotpath().Batch(batch_blob(handle), n, header()))
         return (*ng_batch(pairs, base), n)
     view = buf.view
     meta, used = _TAIL.unpack_from(view, buf.size - _TAIL.size)

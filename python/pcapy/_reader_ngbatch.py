@@ -25,8 +25,11 @@ class NextBatchMethods:
     _error: Optional[Exception]
 
     @property
-    def _nano(self) -> bool:  # Reader's: Go's state
+    def _header(self) -> type[tuple[Any, ...]]:  # Reader's: from Go's state
         raise NotImplementedError
+
+    def _header_class(self) -> type[tuple[Any, ...]]:
+        return self._header
 
     def _check_open(self) -> None:  # provided by Reader
         raise NotImplementedError
@@ -73,7 +76,7 @@ class NextBatchMethods:
         buf = self._ngbuf = _batch.ng_buffer(self._ngbuf, max_n)
         while n < max_n:
             try:
-                got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), self._nano, size)
+                got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), self._header_class, size)
             except PcapError as err:
                 if not n:
                     raise
