@@ -15,6 +15,7 @@ portable wheels) changed.
 import fcntl
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,8 @@ ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "python" / "pcapy" / "_gopcapy"
 WORK = ROOT / "build" / "gopy"
 BRIDGE = "./gopcapy/pybridge"
+# The small C extension for the per-packet work (see its header comment).
+HOTPATH_C = ROOT / "python" / "csrc" / "_hotpath.c"
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 # The C toolchain cgo and gopy use: the system's by default; tools/wheels.py
 # sets these for zig cc and a static libpcap. A change means a rebuild.
@@ -73,6 +76,8 @@ def failure_hint(output: str) -> str:
     """What to install, for the build failures a source install meets most."""
     if "pcap.h" in output:
         return ": the libpcap headers are missing (apt install libpcap-dev, dnf install libpcap-devel)"
+    if "Python.h" in output:
+        return ": Python's headers are missing (apt install python3-dev, dnf install python3-devel)"
     if "C compiler" in output:
         return ": no C compiler (apt install gcc, dnf install gcc)"
     return ""
@@ -95,6 +100,7 @@ def _build_locked(force: bool, out: Path) -> Path:
     digest = source_digest()
     if not force and target.exists() and stamp.exists() and stamp.read_text() == digest:
         print(f"build.py: {target} is up to date")
+        build_hotpath(out)
         return target
     check_go()
     try:
@@ -115,7 +121,7 @@ def _build_locked(force: bool, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.iterdir():  # only extensions, their stamps and __init__.py belong here
         keep = stale.name == "__init__.py" or (
-            stale.name.startswith(("_gopcapy.", ".stamp.")) and stale.name.endswith(".so"))
+            stale.name.startswith(("_gopcapy.", "_hotpath.", ".stamp.")) and stale.name.endswith(".so"))
         if stale.is_file() and not keep:
             stale.unlink()
     # Replace, never overwrite: running processes have the old file mapped.
@@ -129,6 +135,35 @@ def _build_locked(force: bool, out: Path) -> Path:
     )
     stamp.write_text(digest)
     print(f"build.py: built {target}")
+    build_hotpath(out)
+    return target
+
+
+def hotpath_target(out: Path) -> Path:
+    """Where build() puts the C extension of the per-packet work."""
+    return out / ("_hotpath" + EXT_SUFFIX)
+
+
+def build_hotpath(out: Path) -> Path:
+    """Compile python/csrc/_hotpath.c into out with the C compiler cgo uses
+    (CC, e.g. tools/zigcc for the wheels; else Python's own). pcapy cannot
+    read without it: a failure stops the build."""
+    cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
+    target = hotpath_target(out)
+    stamp = out / (".stamp.hotpath" + EXT_SUFFIX)
+    h = hashlib.sha256(HOTPATH_C.read_bytes() + sys.version.encode() + " ".join(cc).encode())
+    if target.exists() and stamp.exists() and stamp.read_text() == h.hexdigest():
+        return target
+    tmp = target.with_name(target.name + ".tmp")
+    cmd = [*cc, "-shared", "-fPIC", "-O2", "-fvisibility=hidden", "-Wall",
+           f"-I{sysconfig.get_paths()['include']}", str(HOTPATH_C), "-o", str(tmp)]
+    print("build.py:", " ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0 or not tmp.exists():
+        sys.stderr.write(proc.stdout + proc.stderr)
+        sys.exit("build.py: compiling python/csrc/_hotpath.c failed" + failure_hint(proc.stdout + proc.stderr))
+    os.replace(tmp, target)
+    stamp.write_text(h.hexdigest())
     return target
 
 

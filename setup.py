@@ -30,6 +30,8 @@ class BuildWithGo(build_py):
         shutil.rmtree(dest, ignore_errors=True)  # build/lib outlives builds for other Pythons
         dest.mkdir(parents=True)
         shutil.copy2(ext, dest / ext.name)
+        hot = gobuild.hotpath_target(ext.parent)  # the C part, built with it
+        shutil.copy2(hot, dest / hot.name)
         shutil.copy2(ext.with_name("__init__.py"), dest / "__init__.py")
 
 

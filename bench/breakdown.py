@@ -9,9 +9,8 @@ packet, and prints JSON: the CPU time per packet of each cumulative stage
 what each stage costs:
 
   read      Go reads the packets into the buffer (libpcap, one copy)
-  bytes     + the packets' bytes objects (one struct unpack per batch)
-  headers   + the Pkthdr objects (struct.iter_unpack and a tuple subclass)
-  callback  + a no-op callback called with each (Pkthdr, bytes) pair
+  pairs     + the (Pkthdr, bytes) pairs, made by the C iterator (_hotpath.Batch)
+  callback  + a no-op callback called with each pair by the C loop (_hotpath.run)
   floor     the no-op callback over pairs already in memory, for comparison
 
 Run by this project's interpreter (.venv); bench/run.py reports it.
@@ -20,7 +19,6 @@ Run by this project's interpreter (.venv); bench/run.py reports it.
 from __future__ import annotations
 
 import json
-import struct
 import sys
 import time
 from collections import deque
@@ -51,39 +49,23 @@ def _batches(path: str):
         reader.close()
 
 
-def _data(buf, n):
-    view = buf.view
-    start, end = _batch._TAIL.unpack_from(view, buf.size - _batch._TAIL.size)
-    return struct.Struct(view[start:end].tobytes()).unpack_from(view)
-
-
 def stage_read(path: str) -> int:
     return sum(n for _, n in _batches(path))
 
 
-def stage_bytes(path: str) -> int:
+def stage_pairs(path: str) -> int:
     count = 0
     for buf, n in _batches(path):
-        _data(buf, n)
-        count += n
-    return count
-
-
-def stage_headers(path: str) -> int:
-    count = 0
-    for buf, n in _batches(path):
-        pairs, _ = _batch.buffer_pairs(0, buf, n, _batch.make_header)
-        _drain(pairs)
+        _drain(_batch.buffer_pairs(0, buf, n, _batch.make_header))
         count += n
     return count
 
 
 def stage_callback(path: str) -> int:
     count = 0
+    run = _batch.hotpath().run
     for buf, n in _batches(path):
-        pairs, _ = _batch.buffer_pairs(0, buf, n, _batch.make_header)
-        _drain(starmap(_noop, pairs))
-        count += n
+        count += run(_batch.buffer_pairs(0, buf, n, _batch.make_header), _noop, 0)
     return count
 
 
@@ -93,7 +75,7 @@ def main(argv: list[str]) -> int:
         return 2
     path = argv[0]
     reps = int(argv[argv.index("--reps") + 1]) if "--reps" in argv else 3
-    stages = {"read": stage_read, "bytes": stage_bytes, "headers": stage_headers, "callback": stage_callback}
+    stages = {"read": stage_read, "pairs": stage_pairs, "callback": stage_callback}
     best = {name: float("inf") for name in [*stages, "floor"]}
     counts = set()
     for _ in range(reps):  # interleaved: a disturbance hits every stage alike

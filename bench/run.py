@@ -329,14 +329,13 @@ def stage_table(stages: dict) -> list[str]:
     lines = ["", "Where a packet's time goes in our `loop(-1, cb)` with a no-op callback "
                  "(bench/breakdown.py: the file read through a Reader's buffer, adding one stage "
                  "at a time; CPU ns per packet, the least of 3 runs):", "",
-             "| capture | Go reads it (libpcap, one copy) | + bytes objects | + Pkthdr objects "
-             "| + the callback | total | floor (callback over pairs in memory) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| capture | Go reads it (libpcap, one copy) | + (Pkthdr, bytes) pairs (C) "
+             "| + the callback (C loop) | total | floor (callback over pairs in memory) |",
+             "|---|---:|---:|---:|---:|---:|"]
     for path, result in stages.items():
         ns = result["ns_per_packet"]
-        lines.append(f"| {Path(path).name} | {ns['read']:.0f} | +{ns['bytes'] - ns['read']:.0f} | "
-                     f"+{ns['headers'] - ns['bytes']:.0f} | +{ns['callback'] - ns['headers']:.0f} | "
-                     f"{ns['callback']:.0f} | {ns['floor']:.0f} |")
+        lines.append(f"| {Path(path).name} | {ns['read']:.0f} | +{ns['pairs'] - ns['read']:.0f} | "
+                     f"+{ns['callback'] - ns['pairs']:.0f} | {ns['callback']:.0f} | {ns['floor']:.0f} |")
     return lines
 
 
@@ -448,16 +447,17 @@ WHERE_THE_TIME_GOES = """## Where the time goes
 Per packet, both modules read through libpcap (`pcap_next_ex`) and copy the packet into a
 `bytes`. pcapy-ng then makes one C `Pkthdr` object, whose integers exist only when `getts()`,
 `getcaplen()` or `getlen()` are called, and calls the callback from C. This project reads a
-batch in one Go call (libpcap copies each packet once more, into a buffer Python owns) and
-turns the batch into objects at C speed, with no Python code per packet: one struct unpack
-makes all the `bytes`, `struct.iter_unpack` a tuple of four integers per packet, and the
-`Pkthdr` is a tuple subclass made from it (so a header unpacks, compares and hashes as a
-tuple), then `zip`/`starmap` hand the pairs to `next()` or the callback.
+batch in one Go call (libpcap copies each packet once more, into a buffer Python owns) and a
+small C extension (`python/csrc/_hotpath.c`, built beside the Go one) walks the batch: per
+packet it makes the `bytes` and a `Pkthdr` (a tuple subclass in C with its methods in C, so a
+header unpacks, compares, hashes and pickles as the 4-tuple), and calls the callback straight
+from C (`loop`, `dispatch`) or hands the pair to `next()` (a C method too): no Python code of
+the package runs per packet.
 
 So with a callback that does nothing (pcapy-ng's `raw_loop`), its lazy C header is cheaper
-than our header of four ready integers, and the extra copy into the batch buffer costs what
+than our header of ready integers, and the extra copy into the batch buffer costs about what
 libpcap's parsing does: that is the distance to the floor in the breakdown table, and why
-`raw_loop` stays below pcapy-ng. Once the code asks for the header's fields (`getts()`,
+`raw_loop` stays near pcapy-ng. Once the code asks for the header's fields (`getts()`,
 `getcaplen()`: this benchmark's own workloads), pcapy-ng pays for the integers too, and our
 batching wins. The "most ratio possible" column bounds what any binding could reach: a
 target above it is out of reach whatever the binding does, since the floor is the

@@ -4,9 +4,9 @@ import "encoding/binary"
 
 // Batch holds packets read by one ReadBatch call in one buffer: N records of
 // RecordSize bytes (seconds int64, fraction uint32, caplen uint32, len
-// uint32, data start uint32, data end uint32; native byte order) followed by
-// the packet data. Python turns the records into headers and slices with
-// struct.iter_unpack, without a Python-level loop per packet.
+// uint32, data start uint32, data end uint32; native byte order; the offsets
+// are RecordLayout's) followed by the packet data. pcapy's C part turns the
+// records into (Pkthdr, bytes) pairs.
 type Batch struct {
 	buf  []byte
 	n    int
@@ -19,8 +19,25 @@ type Batch struct {
 	truncated bool
 }
 
-// RecordSize is the size in bytes of one packet record in a Batch.
-const RecordSize = recordSize
+// RecordSize is the size in bytes of one packet record in a Batch, and
+// Record* the byte offset of each of its fields.
+const (
+	RecordSize   = recordSize
+	RecordSec    = recSec    // int64 seconds
+	RecordFrac   = recFrac   // uint32 microseconds or nanoseconds
+	RecordCaplen = recCaplen // uint32
+	RecordLen    = recLen    // uint32
+	RecordStart  = recStart  // uint32: where the packet's bytes start in the batch
+	RecordEnd    = recEnd    // uint32: and end
+)
+
+// RecordLayout returns the record size and the byte offsets of the record's
+// fields: sec (int64), frac, caplen, len, start, end (uint32). The layout is
+// defined once, in libpcap.go (GP_REC_*); Python asks for it through the
+// bridge (pybridge.BatchLayout).
+func RecordLayout() [7]int {
+	return [7]int{recordSize, recSec, recFrac, recCaplen, recLen, recStart, recEnd}
+}
 
 // Len returns the number of packets in the batch.
 func (b *Batch) Len() int { return b.n }
@@ -34,7 +51,7 @@ func (b *Batch) Bytes() []byte { return b.buf[:b.used] }
 func (b *Batch) Packet(i int) (Pkthdr, []byte) {
 	h := b.header(i)
 	m := b.buf[i*recordSize:]
-	off, end := int(binary.NativeEndian.Uint32(m[20:])), int(binary.NativeEndian.Uint32(m[24:]))
+	off, end := int(binary.NativeEndian.Uint32(m[recStart:])), int(binary.NativeEndian.Uint32(m[recEnd:]))
 	return h, b.buf[off:end]
 }
 
@@ -47,18 +64,18 @@ func (b *Batch) Truncated() bool { return b.truncated }
 // rest of its header (a classifier's loop looks at most packets only once).
 func (b *Batch) Data(i int) (caplen int, data []byte) {
 	m := b.buf[i*recordSize : i*recordSize+recordSize]
-	caplen = int(binary.NativeEndian.Uint32(m[12:]))
-	off, end := binary.NativeEndian.Uint32(m[20:]), binary.NativeEndian.Uint32(m[24:])
+	caplen = int(binary.NativeEndian.Uint32(m[recCaplen:]))
+	off, end := binary.NativeEndian.Uint32(m[recStart:]), binary.NativeEndian.Uint32(m[recEnd:])
 	return caplen, b.buf[off:end]
 }
 
 func (b *Batch) header(i int) Pkthdr {
 	m := b.buf[i*recordSize:]
 	return Pkthdr{
-		Sec:    int64(binary.NativeEndian.Uint64(m)),
-		Frac:   binary.NativeEndian.Uint32(m[8:]),
-		Caplen: binary.NativeEndian.Uint32(m[12:]),
-		Len:    binary.NativeEndian.Uint32(m[16:]),
+		Sec:    int64(binary.NativeEndian.Uint64(m[recSec:])),
+		Frac:   binary.NativeEndian.Uint32(m[recFrac:]),
+		Caplen: binary.NativeEndian.Uint32(m[recCaplen:]),
+		Len:    binary.NativeEndian.Uint32(m[recLen:]),
 	}
 }
 
@@ -81,7 +98,7 @@ func (b *Batch) DataStart() int {
 	if b.n == 0 {
 		return 0
 	}
-	return int(binary.NativeEndian.Uint32(b.buf[20:]))
+	return int(binary.NativeEndian.Uint32(b.buf[recStart:]))
 }
 
 // grow makes room for at least size bytes, keeping nothing.
@@ -146,10 +163,10 @@ func (b *Batch) collect(keep func(Pkthdr, []byte) bool, spans ...span) {
 }
 
 func putRecord(m []byte, h Pkthdr, off int) {
-	binary.NativeEndian.PutUint64(m, uint64(h.Sec))
-	binary.NativeEndian.PutUint32(m[8:], h.Frac)
-	binary.NativeEndian.PutUint32(m[12:], h.Caplen)
-	binary.NativeEndian.PutUint32(m[16:], h.Len)
-	binary.NativeEndian.PutUint32(m[20:], uint32(off))
-	binary.NativeEndian.PutUint32(m[24:], uint32(off)+h.Caplen)
+	binary.NativeEndian.PutUint64(m[recSec:], uint64(h.Sec))
+	binary.NativeEndian.PutUint32(m[recFrac:], h.Frac)
+	binary.NativeEndian.PutUint32(m[recCaplen:], h.Caplen)
+	binary.NativeEndian.PutUint32(m[recLen:], h.Len)
+	binary.NativeEndian.PutUint32(m[recStart:], uint32(off))
+	binary.NativeEndian.PutUint32(m[recEnd:], uint32(off)+h.Caplen)
 }

@@ -70,7 +70,7 @@ func (d *Dumper) WriteBatch(buf []byte, n int) error {
 	b := Batch{buf: buf, n: n, used: len(buf)}
 	for i := 0; i < n; i++ {
 		m := buf[i*recordSize:]
-		off := int(binary.NativeEndian.Uint32(m[20:]))
+		off := int(binary.NativeEndian.Uint32(m[recStart:]))
 		caplen := int(b.header(i).Caplen)
 		if off < n*recordSize || off+caplen > len(buf) || caplen < 0 {
 			return pcapErr("record data out of range")

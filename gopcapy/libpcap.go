@@ -19,6 +19,18 @@ package gopcapy
 #include <fcntl.h>
 #include <pcap.h>
 
+// The batch record layout, its one definition (Go reads it through cgo as
+// recordSize/recSec/..., Python through pybridge.BatchLayout): per packet,
+// sec int64, frac uint32, caplen uint32, len uint32, start and end uint32
+// (where its bytes lie in the batch), native byte order.
+#define GP_REC_SIZE 28
+#define GP_REC_SEC 0
+#define GP_REC_FRAC 8
+#define GP_REC_CAPLEN 12
+#define GP_REC_LEN 16
+#define GP_REC_START 20
+#define GP_REC_END 24
+
 // gp_pending keeps a packet pcap_next_ex returned that did not fit into the
 // caller's buffer; libpcap keeps its bytes valid until the next read.
 typedef struct {
@@ -34,12 +46,12 @@ static void gp_put_record(unsigned char *meta, const struct pcap_pkthdr *h,
 	uint32_t frac = (uint32_t)h->ts.tv_usec / frac_div;
 	uint32_t caplen = h->caplen, len = h->len;
 	uint32_t end = off + caplen;
-	memcpy(meta, &sec, 8);
-	memcpy(meta + 8, &frac, 4);
-	memcpy(meta + 12, &caplen, 4);
-	memcpy(meta + 16, &len, 4);
-	memcpy(meta + 20, &off, 4);
-	memcpy(meta + 24, &end, 4);
+	memcpy(meta + GP_REC_SEC, &sec, 8);
+	memcpy(meta + GP_REC_FRAC, &frac, 4);
+	memcpy(meta + GP_REC_CAPLEN, &caplen, 4);
+	memcpy(meta + GP_REC_LEN, &len, 4);
+	memcpy(meta + GP_REC_START, &off, 4);
+	memcpy(meta + GP_REC_END, &end, 4);
 }
 
 // gp_tell_fast is ftello for gp_read_batch's offset per packet: under glibc,
@@ -82,11 +94,11 @@ static int gp_take(gp_batch *b, const struct pcap_pkthdr *h, const u_char *d) {
 		return 0;
 	}
 	memcpy(b->buf + b->off, d, take);
-	unsigned char *rec = b->buf + (size_t)b->n * 28;
+	unsigned char *rec = b->buf + (size_t)b->n * GP_REC_SIZE;
 	gp_put_record(rec, h, b->off, b->frac_div);
 	if (take != h->caplen) {
 		uint32_t end = b->off + take;
-		memcpy(rec + 24, &end, 4);
+		memcpy(rec + GP_REC_END, &end, 4);
 	}
 	if (b->pos) b->pos[b->n] = b->f ? gp_tell_fast(b->f) : -1;
 	b->off += take;
@@ -100,7 +112,7 @@ static void gp_take_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *
 }
 
 // gp_read_batch reads up to maxn packets with pcap_next_ex into one buffer:
-// maxn 28-byte records (sec, frac, caplen, len, start, end) at buf, packet bytes
+// maxn records (GP_REC_*: sec, frac, caplen, len, start, end) at buf, packet bytes
 // from data_start on. It stops at the first non-packet result and reports it
 // in *status (0 timeout / nothing ready, -1 error, -2 end of file, 2 buffer
 // full). One cgo call per batch instead of one per packet. With pos, it
@@ -172,7 +184,7 @@ static int gp_fetch_at(pcap_t *p, int64_t before, int64_t after, unsigned char *
 	return ok ? 0 : -1;
 }
 
-// gp_dump_records writes records in the batch layout (28-byte records, then
+// gp_dump_records writes records in the batch layout (GP_REC_* records, then
 // data at their offsets) to a dumper, with µs or ns fractions as given, and
 // flushes them. It returns 0 or the errno of the first failed write: stdio
 // only remembers a failure in the stream's error flag (a later fflush can
@@ -180,11 +192,12 @@ static int gp_fetch_at(pcap_t *p, int64_t before, int64_t after, unsigned char *
 static int gp_dump_records(pcap_dumper_t *d, const unsigned char *buf, int n) {
 	FILE *f = pcap_dump_file(d);
 	for (int i = 0; i < n; i++) {
-		const unsigned char *m = buf + (size_t)i * 28;
+		const unsigned char *m = buf + (size_t)i * GP_REC_SIZE;
 		struct pcap_pkthdr h;
 		int64_t sec; uint32_t frac, off, caplen, len;
-		memcpy(&sec, m, 8); memcpy(&frac, m + 8, 4); memcpy(&caplen, m + 12, 4);
-		memcpy(&len, m + 16, 4); memcpy(&off, m + 20, 4);
+		memcpy(&sec, m + GP_REC_SEC, 8); memcpy(&frac, m + GP_REC_FRAC, 4);
+		memcpy(&caplen, m + GP_REC_CAPLEN, 4); memcpy(&len, m + GP_REC_LEN, 4);
+		memcpy(&off, m + GP_REC_START, 4);
 		h.ts.tv_sec = sec;
 		h.ts.tv_usec = frac;
 		h.caplen = caplen;
@@ -289,17 +302,24 @@ import (
 	"unsafe"
 )
 
-const recordSize = 28 // bytes per batch record; see gp_read_batch
-
-// readStatus values of gp_read_batch beyond pcap_next_ex's own.
+// The batch record layout (GP_REC_* above): its size and each field's offset.
 const (
-	readOK         = 1
-	readTimeout    = 0
-	readError      = -1
-	readEOF        = -2
-	readBufFull    = 2
-	errbufSize     = 256 // PCAP_ERRBUF_SIZE
-	netmaskUnknown = 0xffffffff
+	recordSize = C.GP_REC_SIZE
+	recSec     = C.GP_REC_SEC
+	recFrac    = C.GP_REC_FRAC
+	recCaplen  = C.GP_REC_CAPLEN
+	recLen     = C.GP_REC_LEN
+	recStart   = C.GP_REC_START
+	recEnd     = C.GP_REC_END
+)
+
+// The statuses gp_read_batch reports that Go acts on: pcap_next_ex's -1
+// and -2, and its own "buffer full" (0, a timeout, needs no case).
+const (
+	readError   = -1
+	readEOF     = -2
+	readBufFull = 2
+	errbufSize  = 256 // PCAP_ERRBUF_SIZE
 )
 
 // pcapT is libpcap's handle; kept as unsafe.Pointer outside this file.

@@ -26,7 +26,7 @@ func TestConcurrentReadsOfOneHandleDeliverEachPacketOnce(t *testing.T) {
 				if g%2 == 0 {
 					got, err = ReadInto(h, 16, 0, addr, len(buf))
 				} else {
-					got, err = ReadNgInto(h, 16, 0, addr, len(buf), 1, 0)
+					got, err = ReadNgInto(h, 16, 0, addr, len(buf), 0)
 				}
 				if err != nil {
 					t.Errorf("read: %v", err)

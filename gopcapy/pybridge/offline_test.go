@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,9 +126,9 @@ func TestReadBatchAndBatchBytes(t *testing.T) {
 	want := frames(5)
 	seen := 0
 	for _, wantN := range []int{2, 2, 1} {
-		n, err := ReadBatch(h, 2, 0)
+		n, err := readBatch(h, 2, 0)
 		if n != wantN || err != nil {
-			t.Fatalf("ReadBatch = %d, %v; want %d", n, err, wantN)
+			t.Fatalf("readBatch = %d, %v; want %d", n, err, wantN)
 		}
 		b, err := BatchBytes(h)
 		if err != nil || len(b) < n*recordSize {
@@ -146,8 +145,8 @@ func TestReadBatchAndBatchBytes(t *testing.T) {
 		}
 	}
 	for i := 0; i < 2; i++ {
-		if n, err := ReadBatch(h, 2, 0); n != 0 || err != nil {
-			t.Fatalf("ReadBatch at the end = %d, %v; want 0, nil", n, err)
+		if n, err := readBatch(h, 2, 0); n != 0 || err != nil {
+			t.Fatalf("readBatch at the end = %d, %v; want 0, nil", n, err)
 		}
 		_, err := BatchBytes(h)
 		wantErr(t, err, "InternalError: no batch")
@@ -164,20 +163,20 @@ func TestTruncatedFileThroughTheBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := openFile(t, path)
-	if n, err := ReadBatch(h, 10, 0); n != 2 || err != nil {
-		t.Fatalf("ReadBatch = %d, %v; want the 2 whole packets", n, err)
+	if n, err := readBatch(h, 10, 0); n != 2 || err != nil {
+		t.Fatalf("readBatch = %d, %v; want the 2 whole packets", n, err)
 	}
-	_, err = ReadBatch(h, 10, 0)
+	_, err = readBatch(h, 10, 0)
 	wantErr(t, err, "PcapError: truncated dump file")
-	if n, err := ReadBatch(h, 10, 0); n != 0 || err != nil {
-		t.Fatalf("ReadBatch after the error = %d, %v; want 0, nil (end of file)", n, err)
+	if n, err := readBatch(h, 10, 0); n != 0 || err != nil {
+		t.Fatalf("readBatch after the error = %d, %v; want 0, nil (end of file)", n, err)
 	}
 }
 
 func TestSetFilterBringsBackUnconsumedPacketsFiltered(t *testing.T) {
 	h := openFile(t, writeCapture(t, 20))
-	if n, err := ReadBatch(h, 10, 0); n != 10 || err != nil {
-		t.Fatalf("ReadBatch = %d, %v", n, err)
+	if n, err := readBatch(h, 10, 0); n != 10 || err != nil {
+		t.Fatalf("readBatch = %d, %v", n, err)
 	}
 	// Python used 6 of the 10: packets 6..9 come back, the UDP ones (7, 9).
 	if _, err := SetFilter(h, "udp", 4); err != nil {
@@ -185,7 +184,7 @@ func TestSetFilterBringsBackUnconsumedPacketsFiltered(t *testing.T) {
 	}
 	var got []byte
 	for {
-		n, err := ReadBatch(h, 3, 0)
+		n, err := readBatch(h, 3, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,17 +216,11 @@ func TestFileInformation(t *testing.T) {
 	dlt, err := Datalink(h)
 	check("Datalink", dlt, 1)
 	check("Datalink error", err, nil)
-	snap, _ := Snaplen(h)
-	check("Snaplen", snap, 65535)
 	for which := range 2 {
 		if v, err := NetMask(h, which); v != 0 || err != nil {
 			t.Errorf("NetMask(%d) = %d, %v; want 0 for a file", which, v, err)
 		}
 	}
-	ms, _ := TimeoutMs(h)
-	check("TimeoutMs", ms, 0)
-	live, _ := IsLive(h)
-	check("IsLive", live, false)
 	nb, _ := GetNonblock(h)
 	check("GetNonblock", nb, 0)
 	_, err = Stats(h)
@@ -242,9 +235,9 @@ func TestDumperThroughTheBridge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := ReadBatch(h, 10, 0)
+	n, err := readBatch(h, 10, 0)
 	if n != 4 || err != nil {
-		t.Fatalf("ReadBatch = %d, %v", n, err)
+		t.Fatalf("readBatch = %d, %v", n, err)
 	}
 	b, err := BatchBytes(h)
 	if err != nil {
@@ -258,7 +251,7 @@ func TestDumperThroughTheBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyH := openFile(t, path)
-	if n, err := ReadBatch(copyH, 10, 0); n != 4 || err != nil {
+	if n, err := readBatch(copyH, 10, 0); n != 4 || err != nil {
 		t.Fatalf("reading the dump: %d, %v", n, err)
 	}
 	got, _ := BatchBytes(copyH)
@@ -317,6 +310,14 @@ func pyBuffer(size int) ([]byte, int) {
 	return buf, int(uintptr(unsafe.Pointer(&buf[0])))
 }
 
+// readBatch reads up to maxN packets as pcapy does (ReadInto, into a 4 MiB
+// buffer standing in for Python's, kept alive by the reader's batch) and
+// returns ReadInto's count; BatchBytes then gives the packets.
+func readBatch(h, maxN, waitMs int) (int, error) {
+	buf, addr := pyBuffer(4 << 20)
+	return ReadInto(h, maxN, waitMs, addr, len(buf))
+}
+
 // tail reads the two uint64 results at the end of a buffer.
 func tail(buf []byte) (int, int) {
 	n := len(buf)
@@ -339,14 +340,7 @@ func TestReadIntoFillsPythonsBuffer(t *testing.T) {
 		if n < 0 {
 			t.Fatalf("ReadInto = %d: the packets did not fit a 2 MiB buffer", n)
 		}
-		// The format Go leaves: "<start>x60s60s..." unpacks every packet.
-		start, end := tail(buf)
-		recs := records(buf, n)
-		wantFmt := strconv.Itoa(int(recs[0].start)) + "x" + strings.Repeat("60s", n)
-		if got := string(buf[start:end]); got != wantFmt {
-			t.Errorf("format = %q, want %q", got, wantFmt)
-		}
-		for _, r := range recs {
+		for _, r := range records(buf, n) {
 			if r.sec != 1000+int64(seen) || !bytes.Equal(buf[r.start:r.end], want[seen]) {
 				t.Errorf("packet %d: %+v or its data is wrong", seen, r)
 			}
@@ -362,7 +356,7 @@ func TestReadIntoTakesWhatFitsInASmallBuffer(t *testing.T) {
 	h := openFile(t, writeCapture(t, 3))
 	// The smallest buffer: room for the records and 64 bytes of packets.
 	// What does not fit stays for the next read (never lost, never cut).
-	buf, addr := pyBuffer(formatReserve(2) + 2*gopcapy.RecordSize + 64)
+	buf, addr := pyBuffer(bufferReserve + 2*gopcapy.RecordSize + 64)
 	total := 0
 	for i := 0; i < 6; i++ {
 		n, err := ReadInto(h, 2, 0, addr, len(buf))
@@ -387,7 +381,7 @@ func TestReadNgIntoWritesPcapyNgRecords(t *testing.T) {
 	h := openFile(t, writeCapture(t, 5))
 	buf, addr := pyBuffer(2 << 20)
 	const base = 1000
-	n, err := ReadNgInto(h, 8, 0, addr, len(buf), 1, base)
+	n, err := ReadNgInto(h, 8, 0, addr, len(buf), base)
 	if n != 5 || err != nil {
 		t.Fatalf("ReadNgInto = %d, %v; want 5", n, err)
 	}
@@ -453,9 +447,6 @@ func TestCreatedHandleSettings(t *testing.T) {
 	if rc := Setting(h, "no_such_setting", 1); rc != -1 {
 		t.Errorf("Setting of an unknown name = %d, want -1", rc)
 	}
-	if ms, _ := TimeoutMs(h); ms != 1 {
-		t.Errorf("TimeoutMs = %d, want 1", ms)
-	}
 	if rc := Activate(h); rc != -5 {
 		t.Errorf("Activate = %d, want -5 (no such device)", rc)
 	}
@@ -470,10 +461,29 @@ func TestLiveReadBatchTimesOutWithMinusOne(t *testing.T) {
 	if _, err := SetFilter(h, "ether proto 0x88b5", 0); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := ReadBatch(h, 10, 50); n != -1 || err != nil {
-		t.Errorf("ReadBatch with nothing to read = %d, %v; want -1", n, err)
+	if n, err := readBatch(h, 10, 50); n != -1 || err != nil {
+		t.Errorf("readBatch with nothing to read = %d, %v; want -1", n, err)
 	}
-	if live, _ := IsLive(h); !live {
-		t.Error("IsLive = false on lo")
+}
+
+func TestBatchLayoutIsGopcapysRecordLayout(t *testing.T) {
+	b, err := BatchLayout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gopcapy.RecordLayout()
+	if len(b) != 4*len(want) {
+		t.Fatalf("BatchLayout: %d bytes, want %d", len(b), 4*len(want))
+	}
+	for i, v := range want {
+		if got := int(binary.NativeEndian.Uint32(b[4*i:])); got != v {
+			t.Errorf("BatchLayout[%d] = %d, want %d", i, got, v)
+		}
+	}
+	if size, err := BufferSize(2, 64); err != nil || size != 2*gopcapy.RecordSize+64+bufferReserve {
+		t.Errorf("BufferSize(2, 64) = %d, %v", size, err)
+	}
+	if _, err := BufferSize(0, 64); err == nil {
+		t.Error("BufferSize(0, 64): no error")
 	}
 }

@@ -8,14 +8,12 @@ package pybridge
 //
 // Layout of the buffer after a read of n packets (all numbers native order):
 //
-//	[0, n*28)        records, as gopcapy.Batch (sec, frac, caplen, len, start, end)
-//	[start0, used)   the packets' bytes, back to back
-//	[fmt, fmtEnd)    ReadInto: a struct format "<start0>x<caplen0>s<caplen1>s..."
-//	                 that unpacks every packet as bytes in one call
-//	last 16 bytes    two uint64: (fmt, fmtEnd) for ReadInto, (meta, used) for ReadNgInto
+//	[0, n*RecordSize)  records, as gopcapy.Batch (BatchLayout gives Python their layout)
+//	[start0, used)     the packets' bytes, back to back
+//	last 16 bytes      ReadNgInto: two uint64 (meta, used)
 //
-// The format region is the buffer's last formatReserve(maxN) bytes; packets
-// never go there.
+// Python sizes the buffer with BufferSize; its last bufferReserve bytes are
+// never packets'.
 
 /*
 #include <stdint.h>
@@ -27,7 +25,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"strconv"
 	"time"
 	"unsafe"
 
@@ -37,11 +34,33 @@ import (
 const (
 	tailSize   = 16 // the two uint64 results at the end of the buffer
 	ngMetaSize = 16 // pcapy-ng's next_batch record: sec, usec, offset, caplen (uint32)
+	// bufferReserve is the room kept at the end of a buffer for the results.
+	bufferReserve = tailSize
 )
 
-// formatReserve is the room kept at the end of a buffer for the format of
-// maxN packets ("262144s" is 7 bytes) and the results.
-func formatReserve(maxN int) int { return 8*maxN + 32 + tailSize }
+// BatchLayout returns the batch record layout, gopcapy.RecordLayout: seven
+// uint32 in native order, the record size and the byte offsets of sec
+// (int64), frac, caplen, len, start and end (uint32). pcapy._batch.layout()
+// reads it once; Python code that reads or writes records uses that.
+func BatchLayout() (b []byte, err error) {
+	defer guard(&err)
+	l := gopcapy.RecordLayout()
+	b = make([]byte, 4*len(l))
+	for i, v := range l {
+		binary.NativeEndian.PutUint32(b[4*i:], uint32(v))
+	}
+	return b, nil
+}
+
+// BufferSize returns the size of a buffer for ReadInto/ReadNgInto that holds
+// maxN packets and dataBytes of their bytes.
+func BufferSize(maxN, dataBytes int) (size int, err error) {
+	defer guard(&err)
+	if maxN <= 0 || dataBytes < 0 {
+		return 0, errors.New("ValueError: bad buffer size")
+	}
+	return maxN*gopcapy.RecordSize + dataBytes + bufferReserve, nil
+}
 
 // pyMemory is the size bytes at addr, memory Python owns and keeps alive for
 // the duration of the call (the reader's buffer). Go never keeps it longer
@@ -59,11 +78,11 @@ func readIntoBuffer(h, maxN, waitMs, addr, size int, fill func(rd *reader, mem [
 	if err != nil {
 		return 0, kinded(err)
 	}
-	if maxN <= 0 || addr == 0 || size < formatReserve(maxN)+maxN*gopcapy.RecordSize+64 {
+	if maxN <= 0 || addr == 0 || size < bufferReserve+maxN*gopcapy.RecordSize+64 {
 		return 0, errors.New("InternalError: buffer too small")
 	}
 	mem := pyMemory(addr, size)
-	body := mem[:size-formatReserve(maxN)]
+	body := mem[:size-bufferReserve]
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	rd.batch.SetBuffer(body)
@@ -78,7 +97,9 @@ func readIntoBuffer(h, maxN, waitMs, addr, size int, fill func(rd *reader, mem [
 	case !rd.batch.InBuffer(body):
 		return -(n + 1), nil
 	}
-	fill(rd, mem, n)
+	if fill != nil {
+		fill(rd, mem, n)
+	}
 	return n, nil
 }
 
@@ -88,42 +109,22 @@ func readIntoBuffer(h, maxN, waitMs, addr, size int, fill func(rd *reader, mem [
 // memory instead (BatchBytes gives them).
 func ReadInto(h, maxN, waitMs, addr, size int) (n int, err error) {
 	defer guard(&err)
-	return readIntoBuffer(h, maxN, waitMs, addr, size, putFormat)
-}
-
-// putFormat writes the struct format of the batch's packets and its bounds.
-func putFormat(rd *reader, mem []byte, n int) {
-	size := len(mem)
-	start := size - formatReserve(n)
-	// Python's maxN may be larger than n: the reserve for n is always inside.
-	f := mem[start : start : size-tailSize]
-	f = strconv.AppendInt(f, int64(rd.batch.DataStart()), 10)
-	f = append(f, 'x')
-	for i := 0; i < n; i++ {
-		caplen := binary.NativeEndian.Uint32(mem[i*gopcapy.RecordSize+12:])
-		f = strconv.AppendUint(f, uint64(caplen), 10)
-		f = append(f, 's')
-	}
-	end := start + len(f)
-	if &f[0] != &mem[start] { // did not fit (caplens beyond 7 digits): Python builds it
-		end = start
-	}
-	binary.NativeEndian.PutUint64(mem[size-16:], uint64(start))
-	binary.NativeEndian.PutUint64(mem[size-8:], uint64(end))
+	return readIntoBuffer(h, maxN, waitMs, addr, size, nil)
 }
 
 // ReadNgInto is ReadInto for pcapy-ng's next_batch: the packets' bytes stay
 // back to back at [meta+16n, used) and right before them, at [meta, meta+16n),
-// Go writes pcapy-ng's 16-byte records (sec, usec, offset, caplen as uint32)
-// with usec = fraction / usecDiv and offsets counted from base (for a batch
-// Python appends to earlier ones). The last 16 bytes hold (meta, used).
-func ReadNgInto(h, maxN, waitMs, addr, size, usecDiv, base int) (n int, err error) {
+// Go writes pcapy-ng's 16-byte records (sec, usec, offset, caplen as uint32),
+// usec from the reader's own precision, and offsets counted from base (for a
+// batch Python appends to earlier ones). The last 16 bytes hold (meta, used).
+func ReadNgInto(h, maxN, waitMs, addr, size, base int) (n int, err error) {
 	defer guard(&err)
-	if usecDiv <= 0 {
-		usecDiv = 1
-	}
 	return readIntoBuffer(h, maxN, waitMs, addr, size, func(rd *reader, mem []byte, n int) {
-		putNgMeta(mem, n, rd.batch.DataStart(), len(rd.batch.Bytes()), uint32(usecDiv), uint32(base))
+		usecDiv := uint32(1)
+		if rd.r.Precision() == gopcapy.Nano {
+			usecDiv = 1000
+		}
+		putNgMeta(mem, n, rd.batch.DataStart(), len(rd.batch.Bytes()), usecDiv, uint32(base))
 	})
 }
 
@@ -134,10 +135,10 @@ func putNgMeta(mem []byte, n, dataStart, used int, usecDiv, base uint32) {
 	meta := dataStart - n*ngMetaSize
 	for i := n - 1; i >= 0; i-- {
 		r := mem[i*gopcapy.RecordSize:]
-		sec := uint32(binary.NativeEndian.Uint64(r))
-		usec := binary.NativeEndian.Uint32(r[8:]) / usecDiv
-		caplen := binary.NativeEndian.Uint32(r[12:])
-		off := binary.NativeEndian.Uint32(r[20:]) - uint32(dataStart) + base
+		sec := uint32(binary.NativeEndian.Uint64(r[gopcapy.RecordSec:]))
+		usec := binary.NativeEndian.Uint32(r[gopcapy.RecordFrac:]) / usecDiv
+		caplen := binary.NativeEndian.Uint32(r[gopcapy.RecordCaplen:])
+		off := binary.NativeEndian.Uint32(r[gopcapy.RecordStart:]) - uint32(dataStart) + base
 		m := mem[meta+i*ngMetaSize:]
 		binary.NativeEndian.PutUint32(m, sec)
 		binary.NativeEndian.PutUint32(m[4:], usec)

@@ -3,7 +3,6 @@ package pybridge
 import (
 	"encoding/binary"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
@@ -55,28 +54,8 @@ func Close(h int) (rc int, err error) {
 	return 0, nil
 }
 
-// ReadBatch reads up to maxN packets, waiting at most waitMs for the first on
-// a live capture. It returns the count, 0 at the end of a file, or -1 when the
-// wait expired; BatchBytes then gives the packets.
-func ReadBatch(h, maxN, waitMs int) (n int, err error) {
-	defer guard(&err)
-	rd, err := getReader(h)
-	if err != nil {
-		return 0, kinded(err)
-	}
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	n, err = rd.r.ReadBatch(&rd.batch, maxN, time.Duration(waitMs)*time.Millisecond)
-	switch {
-	case err == io.EOF:
-		return 0, nil
-	case err == gopcapy.ErrTimeout:
-		return -1, nil
-	}
-	return n, kinded(err)
-}
-
-// BatchBytes returns the records and data of the last ReadBatch.
+// BatchBytes returns the records and data of the last read (ReadInto,
+// ReadNgInto): a batch that did not fit in Python's buffer.
 func BatchBytes(h int) (b []byte, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
@@ -89,12 +68,12 @@ func BatchBytes(h int) (b []byte, err error) {
 		return nil, errors.New("InternalError: no batch")
 	}
 	// A copy: gopy converts it to bytes after this returns, when the next
-	// ReadBatch (another thread) may already reuse the buffer.
+	// read (another thread) may already reuse the buffer.
 	return append([]byte(nil), rd.batch.Bytes()...), nil
 }
 
 // SetFilter sets a filter; Python still holds `unconsumed` packets of the
-// last batch, which come back filtered from the next ReadBatch. It returns 0:
+// last batch, which come back filtered from the next read. It returns 0:
 // functions Python calls often return (int, error), because gopy leaks the C
 // string it makes for a function that returns only an error or a string.
 func SetFilter(h int, expr string, unconsumed int) (rc int, err error) {
@@ -117,17 +96,6 @@ func Datalink(h int) (dlt int, err error) {
 	}
 	dlt, err = rd.r.LinkType()
 	return dlt, kinded(err)
-}
-
-// Snaplen returns the snapshot length.
-func Snaplen(h int) (n int, err error) {
-	defer guard(&err)
-	rd, err := getReader(h)
-	if err != nil {
-		return 0, kinded(err)
-	}
-	n, err = rd.r.Snaplen()
-	return n, kinded(err)
 }
 
 // NetMask returns the network (which 0) or netmask (which 1) as
@@ -268,24 +236,39 @@ func Activate(h int) (rc int) {
 	return rd.r.Activate()
 }
 
-// TimeoutMs returns the packet buffer timeout in milliseconds (0: forever).
-func TimeoutMs(h int) (ms int, err error) {
+// Reader state bits of State; the read timeout in ms is State >> stateShift.
+const (
+	stateLive     = 1 << 0
+	stateActive   = 1 << 1
+	stateNonblock = 1 << 2
+	stateNano     = 1 << 3
+	stateShift    = 8
+)
+
+// State returns the reader's state, which Go owns and Python asks for when
+// it needs it: bits stateLive, stateActive (opened, or activated), stateNonblock,
+// stateNano (headers in nanoseconds), and the read timeout in milliseconds
+// shifted left by stateShift (0: forever; negative: non-blocking).
+func State(h int) (state int, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)
 	if err != nil {
 		return 0, kinded(err)
 	}
-	return int(rd.r.Timeout() / time.Millisecond), nil
-}
-
-// IsLive reports whether the reader captures from a device.
-func IsLive(h int) (live bool, err error) {
-	defer guard(&err)
-	rd, err := getReader(h)
-	if err != nil {
-		return false, kinded(err)
+	r := rd.r
+	if r.Live() {
+		state |= stateLive
 	}
-	return rd.r.Live(), nil
+	if r.Activated() {
+		state |= stateActive
+	}
+	if on, err := r.Nonblock(); err == nil && on {
+		state |= stateNonblock
+	}
+	if r.Precision() == gopcapy.Nano {
+		state |= stateNano
+	}
+	return state | int(r.Timeout()/time.Millisecond)<<stateShift, nil
 }
 
 // FindAllDevs returns device names separated by newlines.

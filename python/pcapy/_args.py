@@ -66,7 +66,7 @@ def c_long(value: Any) -> int:
         raise TypeError(f"'{tp_name(type(value))}' object cannot be interpreted as an integer") from None
     if not _LONG_MIN <= value <= _LONG_MAX:
         raise OverflowError("Python int too large to convert to C long")
-    return value
+    return int(value)
 
 
 def c_int(value: Any) -> int:
@@ -76,7 +76,7 @@ def c_int(value: Any) -> int:
         raise OverflowError("signed integer is greater than maximum")
     if value < INT_MIN:
         raise OverflowError("signed integer is less than minimum")
-    return value
+    return int(value)
 
 
 def _readonly_bytes(value: Any, fname: str, pos: int) -> bytes:
@@ -112,7 +112,7 @@ _CONVERTERS = {
 
 
 def parse_c_args(fname: str, spec: tuple[tuple[str, str], ...], required: int,
-                 args: tuple, kwargs: dict, defaults: tuple) -> list:
+                 args: tuple[Any, ...], kwargs: dict[str, Any], defaults: tuple[Any, ...]) -> list[Any]:
     """Parse args/kwargs as PyArg_ParseTupleAndKeywords does for a C method
     ``fname`` whose keywords and formats are ``spec`` ((name, format) pairs),
     the first ``required`` of them required; absent optional ones get
@@ -156,7 +156,7 @@ def parse_c_args(fname: str, spec: tuple[tuple[str, str], ...], required: int,
     return values
 
 
-def no_args(qualname: str, args: tuple, kwargs: dict) -> None:
+def no_args(qualname: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """A C method taking no arguments (METH_NOARGS)."""
     if args:
         raise TypeError(f"{qualname}() takes no arguments ({len(args)} given)")
@@ -184,7 +184,7 @@ def _readonly_bytes_unnamed(value: Any, pos: int) -> None:
         raise TypeError(str(err).replace("() argument", "argument", 1)) from None
 
 
-def parse_c_tuple(fname: Optional[str], formats: str, args: tuple) -> None:
+def parse_c_tuple(fname: Optional[str], formats: str, args: tuple[Any, ...]) -> None:
     """Check args as PyArg_ParseTuple(args, formats[:fname]) would: raise its
     TypeError (or OverflowError) for what it refuses. Formats: s i I O y#,
     '|' before the optional ones."""

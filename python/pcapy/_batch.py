@@ -1,37 +1,81 @@
-"""Turning a batch from Go into (Pkthdr, bytes) pairs without a Python loop.
+"""Turning a batch from Go into (Pkthdr, bytes) pairs at C speed.
 
 A reader of a file owns a Buffer: one ``array('B')`` whose address Go gets,
 so libpcap's packets are copied once, straight into Python's memory (layout in
-gopcapy/pybridge/pybuffer.go): 28-byte records (sec int64, frac uint32,
-caplen uint32, len uint32, start uint32, end uint32, native order), the
-packets' bytes, and a struct format Go wrote for them ("<start>x60s1514s...").
-One unpack_from makes all the packets' bytes at C speed; the headers are made
-when a pair is handed out (zip of a map over struct.iter_unpack), so a
-packet's objects are freed before the next one's are made: no pile of live
-objects for the garbage collector to walk, and hot memory reused.
+gopcapy/pybridge/pybuffer.go): one record per packet, then the packets'
+bytes. The record layout is Go's (gopcapy.RecordLayout): Python learns it from
+the bridge (layout(), RECORD, RECORD_SIZE) and the C part (_hotpath.c) is told
+it once. The C iterator Batch makes each (Pkthdr, bytes) pair when it is
+handed out.
 
-The older route (batch_blob, batch_pairs) copies the batch out of Go memory
-as bytes; it serves batches that did not fit.
+Batches that did not fit are copied out of Go memory (batch_blob) and walked
+the same way.
 """
 
 from __future__ import annotations
 
 import struct
-from itertools import starmap
 
-from . import _core
+from . import _core, _pkthdr
 from ._core import call, go
-from ._pkthdr import Pkthdr, _ReadPkthdr, _ReadPkthdrNs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Iterator, Optional
+    from typing import Any, Callable, Iterator, Optional
 
-RECORD_SIZE = 28
-_HEADER = struct.Struct("=qIII8x")  # sec, frac, caplen, len
-_SPAN = struct.Struct("=20xII")  # start, end of the packet's bytes
-_START = struct.Struct("=20xI4x")  # start only
-_TAIL = struct.Struct("=QQ")  # the two results Go leaves at the buffer's end
+_TAIL = struct.Struct("=QQ")  # ReadNgInto's two results at the buffer's end: (meta, used)
+_FIELDS = ("size", "sec", "frac", "caplen", "len", "start", "end")
+_layout: Optional[tuple[int, ...]] = None
+
+
+def layout() -> tuple[int, ...]:
+    """Go's batch record layout (gopcapy.RecordLayout): (size, and the byte
+    offsets of sec, frac, caplen, len, start, end); native byte order, sec an
+    int64, the others uint32. Asked from the bridge once."""
+    global _layout
+    if _layout is None:
+        raw = _core.take_bytes(call(go.pybridge_BatchLayout))
+        _layout = struct.unpack("=%dI" % len(_FIELDS), raw)
+    return _layout
+
+
+def record_struct(fields: tuple[str, ...] = _FIELDS[1:]) -> struct.Struct:
+    """A struct.Struct of one record that unpacks the given fields (in
+    record order; the others are padding): by default all of them, (sec,
+    frac, caplen, len, start, end), for code that packs or unpacks records."""
+    size, *offsets = layout()
+    fmt, at = "=", 0
+    for name, off in zip(_FIELDS[1:], offsets):
+        width = 8 if name == "sec" else 4
+        if off < at:
+            raise RuntimeError(f"unexpected batch record layout {layout()}")
+        if name in fields:
+            fmt += ("%dx" % (off - at) if off > at else "") + ("q" if name == "sec" else "I")
+            at = off + width
+    if size < at:
+        raise RuntimeError(f"unexpected batch record layout {layout()}")
+    return struct.Struct(fmt + ("%dx" % (size - at) if size > at else ""))
+
+
+def __getattr__(name: str) -> Any:
+    """RECORD_SIZE, the record structs and the header classes of packets
+    read (make_header, make_header_ns: the C part's), on first use (then kept)."""
+    value: Any
+    if name == "make_header":
+        value = hotpath().Header
+    elif name == "make_header_ns":
+        value = hotpath().HeaderNs
+    elif name == "RECORD_SIZE":
+        value = layout()[0]
+    elif name == "RECORD":
+        value = record_struct()
+    elif name == "_HEADER":  # sec, frac, caplen, len (pcapy._filtered's)
+        value = _batch_header()
+    else:
+        raise AttributeError(name)
+    globals()[name] = value
+    return value
+
 
 # Packets per Go call at most, and room for their bytes. Small enough that a
 # batch stays in the CPU's L2 cache between Go writing it and Python making
@@ -46,11 +90,6 @@ DATA_BYTES = 256 << 10
 # the size above over its next reads: (packets, bytes) per step.
 BUFFER_STEPS = ((1, 2 << 10), (64, 64 << 10), (MAX_BATCH, DATA_BYTES))
 
-# Header classes with tuple's constructor (see _pkthdr): Go's values are valid.
-make_header: Callable[[tuple], Pkthdr] = _ReadPkthdr
-make_header_ns: Callable[[tuple], Pkthdr] = _ReadPkthdrNs
-
-
 class Buffer:
     """The memory Go reads a reader's packets into.
 
@@ -64,9 +103,7 @@ class Buffer:
 
     def __init__(self, max_n: int = MAX_BATCH, data_bytes: int = DATA_BYTES) -> None:
         self.max_n, self.data_bytes = max_n, data_bytes
-        # Go keeps 8 bytes per packet and 48 more at the end for the format
-        # and its results (formatReserve in pybuffer.go).
-        self.size = max_n * (RECORD_SIZE + 8) + data_bytes + 48
+        self.size: int = call(go.pybridge_BufferSize, max_n, data_bytes)
         from array import array  # here, not at `import pcapy`
 
         self.mem = array("B", bytes(self.size))
@@ -86,37 +123,68 @@ def first_buffer() -> Buffer:
     return Buffer(*BUFFER_STEPS[0])
 
 
-def read_pairs(handle: int, buf: Buffer, max_n: int, header: Callable[[tuple], Pkthdr]) -> Optional[tuple[Iterator, Iterator]]:
+def hotpath() -> Any:
+    """The C extension of the per-packet work (python/csrc/_hotpath.c),
+    loaded beside the Go extension on first use and told the record layout."""
+    global _hot
+    if _hot is None:
+        import importlib
+
+        try:
+            mod = importlib.import_module("pcapy._gopcapy._hotpath")
+        except ImportError as exc:
+            raise ImportError(
+                f"pcapy's C part could not be loaded: {exc} (rebuild with `python build.py` "
+                "or reinstall the gopcapy wheel)", name="pcapy._gopcapy._hotpath") from None
+        mod.configure(layout(), _pkthdr.Pkthdr, _pkthdr.PkthdrNs)
+        _pkthdr.register_read_classes(mod.Header, mod.HeaderNs)
+        for hook in LOAD_HOOKS:
+            hook(mod)
+        _hot = mod
+    return _hot
+
+
+_hot: Any = None
+# Called with the C part once it is loaded (pcapy._reader puts Reader.next in C).
+LOAD_HOOKS: list[Callable[[Any], None]] = []
+
+
+def read_pairs(handle: int, buf: Buffer, max_n: int, header: type[tuple[Any, ...]]) -> Optional[Iterator[tuple[Any, ...]]]:
     """Read up to max_n packets of a file: an iterator of their (Pkthdr, bytes)
-    pairs and one whose length_hint() is how many are left; None at the end."""
+    pairs (whose length_hint() is how many are left); None at the end."""
     n = call(go.pybridge_ReadInto, handle, max_n, 0, buf.addr, buf.size)
     if n in (0, -1):
         return None
     return buffer_pairs(handle, buf, n, header)
 
 
-def buffer_pairs(handle: int, buf: Buffer, n: int, header: Callable[[tuple], Pkthdr]) -> tuple[Iterator, Iterator]:
+def buffer_pairs(handle: int, buf: Buffer, n: int, header: type[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """The pairs of a ReadInto that returned n (not 0 or -1), as read_pairs
-    gives them: n packets in buf, or for n < -1, -n-1 packets in Go memory."""
-    if n < 0:
-        it = iter(batch_pairs(batch_blob(handle), -n - 1, header))  # did not fit: in Go memory
-        return it, it
-    view = buf.view
-    start, end = _TAIL.unpack_from(view, buf.size - _TAIL.size)
-    fmt = view[start:end].tobytes() if end > start else _data_format(view, n)
-    data = struct.Struct(fmt).unpack_from(view)
-    records = _HEADER.iter_unpack(view[: n * RECORD_SIZE])
-    # starmap over 1-tuples, not map: zip reuses its 1-tuple as the call's
-    # arguments, where map would build an argument tuple per call (a class
-    # has no vectorcall): a third less per header.
-    return zip(starmap(header, zip(records)), data), records
+    gives them: n packets in buf, or for n < -1, -n-1 packets in Go memory.
+
+    Each pair is made in C when it is handed out, so a packet's objects are
+    freed before the next one's are made: no pile of live objects for the
+    garbage collector to walk, and hot memory reused."""
+    if n < 0:  # did not fit: in Go memory
+        return hotpath().Batch(batch_blob(handle), -n - 1, header)  # type: ignore[no-any-return]
+    return hotpath().Batch(buf.mem, n, header)  # type: ignore[no-any-return]
 
 
 def _data_format(view: memoryview, n: int) -> bytes:
-    """The struct format Go writes, for caplens too long for its room."""
-    (start,) = _START.unpack_from(view)
-    caplens = (b"%ds" % rec[2] for rec in _HEADER.iter_unpack(view[: n * RECORD_SIZE]))
+    """A struct format that unpacks the bytes of the n packets of a batch in
+    view, back to back from the first one's start ("<start>x60s1514s...");
+    pcapy._filtered's fallback for caplens too long for the format Go writes."""
+    (start,) = _batch_start().unpack_from(view)
+    caplens = (b"%ds" % rec[2] for rec in _batch_header().iter_unpack(view[: n * layout()[0]]))
     return b"%dx" % start + b"".join(caplens)
+
+
+def _batch_start() -> struct.Struct:
+    return record_struct(("start",))
+
+
+def _batch_header() -> struct.Struct:
+    return record_struct(("sec", "frac", "caplen", "len"))
 
 
 # next_batch(max_n) reads max_n packets in one Go call when they fit: its
@@ -134,15 +202,18 @@ def ng_buffer(buf: Optional[Buffer], max_n: int) -> Buffer:
     return Buffer(max_n, min(max(max_n * 1600, DATA_BYTES), NG_MAX_BYTES))
 
 
-def read_ng(handle: int, buf: Buffer, max_n: int, nano: bool, base: int = 0) -> Optional[tuple[bytes, bytes, int]]:
+def read_ng(handle: int, buf: Buffer, max_n: int, header: Callable[[], type[tuple[Any, ...]]],
+            base: int = 0) -> Optional[tuple[bytes, bytes, int]]:
     """Read up to max_n packets of a file in pcapy-ng's next_batch layout:
-    (data, meta, count), with meta's offsets counted from base; None at the end."""
-    n = call(go.pybridge_ReadNgInto, handle, max_n, 0, buf.addr, buf.size, 1000 if nano else 1, base)
+    (data, meta, count), with meta's offsets counted from base (Go gives
+    microseconds whatever the reader's precision); None at the end. header():
+    the reader's header class, asked for only for a batch that did not fit."""
+    n = call(go.pybridge_ReadNgInto, handle, max_n, 0, buf.addr, buf.size, base)
     if n <= 0:
         if n >= -1:
             return None
         n = -n - 1  # did not fit: in Go memory
-        pairs = batch_pairs(batch_blob(handle), n, make_header_ns if nano else make_header)
+        pairs = list(hotpath().Batch(batch_blob(handle), n, header()))
         return (*ng_batch(pairs, base), n)
     view = buf.view
     meta, used = _TAIL.unpack_from(view, buf.size - _TAIL.size)
@@ -155,18 +226,10 @@ def batch_blob(handle: int) -> bytes:
     return _core.take_bytes(call(go.pybridge_BatchBytes, handle))
 
 
-def batch_pairs(blob: bytes, n: int, header: Callable[[tuple], Pkthdr]) -> list:
-    """The packets of a batch_blob as a list of (Pkthdr, bytes)."""
-    meta = memoryview(blob)[: n * RECORD_SIZE]
-    headers = map(header, _HEADER.iter_unpack(meta))
-    data = map(blob.__getitem__, starmap(slice, _SPAN.iter_unpack(meta)))
-    return list(zip(headers, data))
-
-
 _NG_META = struct.Struct("=IIII")
 
 
-def ng_batch(pairs: list, base: int = 0) -> tuple[bytes, bytes]:
+def ng_batch(pairs: list[Any], base: int = 0) -> tuple[bytes, bytes]:
     """pcapy-ng's next_batch layout: (data, meta of (sec, usec, offset, caplen)),
     offsets counted from base."""
     meta = bytearray()

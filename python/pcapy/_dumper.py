@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-import struct
-
-from . import _core
+from . import _batch, _core, _pkthdr
 from ._core import call, go
 from ._errors import PcapError
-from ._pkthdr import Pkthdr, _Header
+from ._pkthdr import Pkthdr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_RECORD = struct.Struct("=qIIIII")  # the batch layout Go expects (see _batch)
 # Records are buffered here and handed to Go in chunks: one Go call per
 # packet would cost more than the write itself.
 _FLUSH_BYTES = 1 << 20
 _FLUSH_RECORDS = 4096
 
 
-def _write(handle: int, pending: list) -> None:
+def _write(handle: int, pending: list[Any]) -> None:
     """Hand the pending (sec, frac, caplen, len, data) records to Go."""
     if not pending:
         return
     n = len(pending)
     meta = bytearray()
-    off = n * _RECORD.size
+    record = _batch.RECORD  # the batch layout, Go's (see _batch.layout)
+    off = n * record.size
     for sec, frac, caplen, length, data in pending:
-        meta += _RECORD.pack(sec, frac, caplen, length, off, off + caplen)
+        meta += record.pack(sec, frac, caplen, length, off, off + caplen)
         off += caplen
     blob = bytes(meta) + b"".join(rec[4] for rec in pending)
     pending.clear()
@@ -39,7 +37,7 @@ def _write(handle: int, pending: list) -> None:
         _core.release(buf)
 
 
-def _finish(handle: int, pending: list, state: dict) -> None:
+def _finish(handle: int, pending: list[Any], state: dict[str, Any]) -> None:
     """Write what is pending and close: on close(), garbage collection or exit."""
     if not _core.go.usable():  # a fork child: the file is the parent's
         return
@@ -89,7 +87,7 @@ class Dumper:
             raise PcapError("Dumper is already closed.")
         if self._state["error"]:
             raise PcapError(self._state["error"])
-        if not isinstance(header, _Header):  # every Pkthdr; no ABC lookup
+        if not isinstance(header, _pkthdr.HEADER_CLASSES):  # every Pkthdr; no ABC lookup
             raise PcapError("Not a pkthdr object")
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
@@ -118,7 +116,8 @@ class Dumper:
             _write(self._h, self._pending)
         except PcapError as err:
             self._pending.clear()
-            if not self._finalizer.alive and self._closed_at_exit():
+            # The exit hook may have closed it while this thread wrote.
+            if not getattr(self._finalizer, "alive") and self._closed_at_exit():  # noqa: B009 (mypy narrows .alive)
                 return  # closed by the exit hook while this thread wrote
             self._state["error"] = str(err)
             raise

@@ -8,18 +8,16 @@ from ._args import check_int, check_path, check_str, clamp_c_int
 from ._core import call, go
 from ._errors import PcapError
 from ._reader import Reader
-
-_PRECISIONS = {"us": False, "micro": False, "ns": True, "nano": True}
-
+from ._reader_linktypes import PRECISIONS
 
 def _nano(precision: str) -> bool:
     try:
-        return _PRECISIONS[precision]
+        return bool(PRECISIONS[precision])
     except (KeyError, TypeError):
         raise ValueError(f"precision must be 'us' or 'ns', not {precision!r}") from None
 
 
-def open_offline(filename: str | os.PathLike, *, precision: str = "us") -> Reader:
+def open_offline(filename: str | os.PathLike[str], *, precision: str = "us") -> Reader:
     """Open a capture file (pcap or pcapng; ``'-'`` is standard input).
 
     Args:
@@ -33,7 +31,7 @@ def open_offline(filename: str | os.PathLike, *, precision: str = "us") -> Reade
     """
     path = check_path(filename, "filename")
     nano = _nano(precision)
-    return Reader(call(go.pybridge_OpenOffline, path, nano), live=False, nano=nano)
+    return Reader(call(go.pybridge_OpenOffline, path, nano))
 
 
 def open_live(device: str, snaplen: int, promisc: int, to_ms: int) -> Reader:
@@ -57,14 +55,14 @@ def open_live(device: str, snaplen: int, promisc: int, to_ms: int) -> Reader:
     promisc = clamp_c_int(check_int(promisc, "promisc"))
     to_ms = clamp_c_int(check_int(to_ms, "to_ms"))
     handle = call(go.pybridge_OpenLive, device, snaplen, promisc, to_ms)
-    return Reader(handle, live=True, to_ms=to_ms)
+    return Reader(handle)
 
 
 def create(device: str) -> Reader:
     """Create a capture handle for a device, to configure with ``set_*`` and
     then ``activate()``. Unknown devices are accepted; activate() returns -5."""
     check_str(device, "device")
-    return Reader(call(go.pybridge_Create, device), live=True, active=False)
+    return Reader(call(go.pybridge_Create, device))
 
 
 def findalldevs() -> list[str]:
@@ -73,7 +71,7 @@ def findalldevs() -> list[str]:
     Raises:
         PcapError: no device is available (``'No valid interfaces to open'``).
     """
-    names = call(go.pybridge_FindAllDevs)
+    names = str(call(go.pybridge_FindAllDevs))
     if not names:
         raise PcapError("No valid interfaces to open")
     return names.split("\n")
@@ -81,9 +79,9 @@ def findalldevs() -> list[str]:
 
 def lookupdev() -> str:
     """Return the name of the first capture device."""
-    return call(go.pybridge_LookupDev)
+    return str(call(go.pybridge_LookupDev))
 
 
 def lib_version() -> str:
     """Return libpcap's version string (beyond pcapy)."""
-    return go.pybridge_LibVersion()
+    return str(go.pybridge_LibVersion())

@@ -1,10 +1,10 @@
 """Pkthdr: a packet's capture header (timestamp, captured and wire length).
 
 Headers of packets read from a capture are made a million times a second,
-so they are instances of lean classes with tuple's own constructor
-(``_ReadPkthdr(record)`` costs a third of a call through ``Pkthdr.__new__``),
-registered as virtual subclasses: ``isinstance(hdr, Pkthdr)`` holds for them,
-their methods are Pkthdr's, and they compare, hash and pickle as Pkthdr.
+so they are instances of the C part's tuple subclasses (python/csrc/_hotpath.c,
+made without a Python call, with the same methods in C), registered as
+virtual subclasses: ``isinstance(hdr, Pkthdr)`` holds for them, and they
+compare, hash and pickle as Pkthdr.
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ from abc import ABCMeta
 
 from ._args import check_int
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-class _Header(tuple):
+
+class _Header(tuple[int, ...]):
     """The methods of every header class (microsecond timestamps)."""
 
     __slots__ = ()
@@ -38,7 +42,7 @@ class _Header(tuple):
     def __repr__(self) -> str:
         return f"Pkthdr(sec={self[0]}, usec={self[1]}, caplen={self[2]}, len={self[3]})"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Pkthdr, tuple(self))
 
 
@@ -58,7 +62,7 @@ class _HeaderNs(_Header):
     def __repr__(self) -> str:
         return f"PkthdrNs(sec={self[0]}, nsec={self[1]}, caplen={self[2]}, len={self[3]})"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (PkthdrNs, tuple(self))
 
 
@@ -84,7 +88,7 @@ class Pkthdr(_Header, metaclass=ABCMeta):
             raise ValueError("sec out of range")
         return tuple.__new__(cls, (sec, usec, caplen, length))
 
-    def __getnewargs__(self) -> tuple:
+    def __getnewargs__(self) -> tuple[int, ...]:
         return tuple(self)
 
 
@@ -102,20 +106,15 @@ class PkthdrNs(_HeaderNs, Pkthdr):
         return tuple.__new__(cls, (hdr[0], nsec, hdr[2], hdr[3]))
 
 
-class _ReadPkthdr(_Header):
-    """Pkthdr of a packet read from a capture: ``_ReadPkthdr(record)``."""
-
-    __slots__ = ()
-
-
-class _ReadPkthdrNs(_HeaderNs):
-    """PkthdrNs of a packet read from a capture."""
-
-    __slots__ = ()
+# The classes of every header: _Header (built from Python), and from the
+# first read on, the C part's classes of headers read from a capture.
+HEADER_CLASSES: tuple[type, ...] = (_Header,)
 
 
-# The names users see (type(hdr).__name__ is 'Pkthdr', as in pcapy).
-_ReadPkthdr.__name__ = _ReadPkthdr.__qualname__ = "Pkthdr"
-_ReadPkthdrNs.__name__ = _ReadPkthdrNs.__qualname__ = "PkthdrNs"
-Pkthdr.register(_ReadPkthdr)
-PkthdrNs.register(_ReadPkthdrNs)
+def register_read_classes(header: type, header_ns: type) -> None:
+    """Make the C part's header classes (python/csrc/_hotpath.c: tuple subclasses
+    with Pkthdr's methods in C) virtual subclasses of Pkthdr and PkthdrNs."""
+    global HEADER_CLASSES
+    Pkthdr.register(header)
+    PkthdrNs.register(header_ns)
+    HEADER_CLASSES = (_Header, header, header_ns)

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import _thread  # not threading (functools, collections): `import pcapy` stays light
 import os
-import struct
-import sys
 import time
-from _collections import deque  # collections.deque
-from _functools import partial  # functools.partial
 from _operator import length_hint  # operator.length_hint
-from itertools import chain, islice, starmap
 
-from . import _batch, _core
-from ._args import check_int, check_path, check_str, clamp_c_int
+from . import _batch, _core, _filtered
+from ._args import check_int, check_path, check_str
 from ._core import call, go
 from ._errors import PcapError
 
 from ._pkthdr import Pkthdr
-from ._reader_extras import LinkAndTimeMixin
+from ._reader_device import DeviceMethods
+from ._reader_linktypes import LinkTypeAndTimestampMethods
+from ._reader_ngbatch import NextBatchMethods
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,32 +34,11 @@ WAIT_SLICE_MS = 100
 
 _EOF: tuple[None, bytes] = (None, b"")
 
-# Up to this many packets, loop()/dispatch() call the callback from a Python
-# loop (cheaper to start than the starmap machinery of _run).
-_FEW = 8
+# pybridge.State's bits (gopcapy/pybridge/reader.go: stateLive, ...).
+_LIVE, _ACTIVE, _NONBLOCK, _NANO = 1, 2, 4, 8
+_TIMEOUT_SHIFT = 8
 
-# Runs an iterator to its end at C speed: with starmap, a callback loop
-# without a Python-level loop.
-_drain = deque(maxlen=0).extend
-
-
-_STATS = struct.Struct("=III")  # received, dropped, if_dropped
-
-
-def _end_marker(ended: list) -> Iterator:
-    """An empty iterator that appends True to ended when it is reached: after
-    a source chained with it, it tells whether a starmap over them ended
-    because the source did, or because the callback raised StopIteration
-    (which starmap and deque take as the end, and would swallow)."""
-    return iter(partial(ended.append, True), None)
-
-
-def _dotted(value: int) -> str:
-    """A pcap_lookupnet address: its bytes in memory are the dotted quad's."""
-    return ".".join(map(str, value.to_bytes(4, sys.byteorder)))
-
-
-class Reader(LinkAndTimeMixin):
+class Reader(DeviceMethods, LinkTypeAndTimestampMethods, NextBatchMethods):
     """A packet capture: a file opened by ``open_offline`` or a device opened by
     ``open_live``/``create``. Not constructed directly.
 
@@ -74,24 +50,20 @@ class Reader(LinkAndTimeMixin):
     the loop then skips, as with libpcap's pcap_loop.
     """
 
-    def __init__(self, handle: int, *, live: bool, nano: bool = False, to_ms: int = 0,
-                 active: bool = True) -> None:
+    def __init__(self, handle: int) -> None:
         self._h = handle
-        self._live = live
-        self._nano = nano
-        self._to_ms = to_ms
-        # libpcap makes a negative timeout mean non-blocking mode.
-        self._nonblock = live and to_ms < 0
-        # False for a create()d handle until activate() succeeds.
-        self._active = active
+        # A file or a device: fixed for the reader's life. The state that
+        # can change (activated, non-blocking, timeout, precision) is Go's:
+        # see _state.
+        self._live = bool(self._state() & _LIVE)
+        _batch.hotpath()  # the C part: Reader.next and the headers
         # getfd() was called: the program may select() on the fd, so live reads
         # take from libpcap no more packets than the call hands out (packets
         # held here would not make the fd readable).
         self._select = False
         self._fd = -1
-        self._header = _batch.make_header_ns if nano else _batch.make_header
         # The packets read from Go and not yet handed out, in order.
-        self._it: Iterator[tuple] = iter(())
+        self._it: Iterator[tuple[Any, ...]] = iter(())
         self._closed = False
         # Held while reading from Go into self._buf and replacing self._it:
         # the buffer is never written while a thread may still make headers
@@ -101,13 +73,11 @@ class Reader(LinkAndTimeMixin):
         # only once they left their callback, so no packet is handed out
         # after close() returned.
         self._running: list[int] = []
-        # The thread that read last, and whether a second one ever read:
-        # see _install.
-        self._owner: Optional[int] = None
-        self._shared = False
 
     # -- reading -----------------------------------------------------------
 
+    # Replaced by the same method in C (_hotpath.c: reader_next) when the C
+    # part loads, which is before any Reader exists (see _use_c_next).
     def next(self) -> tuple[Optional[Pkthdr], bytes]:
         """Return the next packet as ``(Pkthdr, bytes)``.
 
@@ -136,7 +106,7 @@ class Reader(LinkAndTimeMixin):
     _ngbuf: Optional[_batch.Buffer] = None  # next_batch's, sized for its max_n
     # A file's batches are lazy iterators (see _batch.read_pairs) without a
     # length: _left, the batch's record iterator, has it.
-    _left: Iterator[tuple] = iter(())
+    _left: Iterator[tuple[Any, ...]] = iter(())
     # A read error met by next_batch after packets it returned: the next read raises it.
     _error: Optional[Exception] = None
     # breakloop() was called: the running (or next) loop/dispatch returns.
@@ -164,36 +134,12 @@ class Reader(LinkAndTimeMixin):
             self._install(got)
             return True
 
-    def _install(self, got: tuple[Iterator, Iterator]) -> None:
-        """Make a batch (read_pairs' two iterators) the packets held.
-
-        Its pairs are made lazily, one next() each, and one next() never
-        interleaves with another thread's, with one exception: a garbage
-        collection started by a header's allocation may run Python code
-        (finalizers) and switch threads between a header and its bytes. So
-        once a second thread reads, batches are lists of ready pairs.
-        """
-        self._claim()
-        if self._shared:
-            it = iter(list(got[0]))
-            self._it = self._left = it
-        else:
-            self._it, self._left = got
-
-    def _claim(self) -> int:
-        """Note which thread reads, and return its id; from a second one on,
-        the reader is shared and the packets it holds become a list (see
-        _install)."""
-        me = _thread.get_ident()
-        if self._owner == me or self._shared:
-            self._owner = me
-            return me
-        with self._lock:
-            if self._owner is not None and self._owner != me:
-                self._shared = True
-                self._it = self._left = iter(self._take_held())
-            self._owner = me
-        return me
+    def _install(self, got: Iterator[tuple[Any, ...]]) -> None:
+        """Make a batch (read_pairs' iterator) the packets held. Its pairs
+        are made in C when handed out; each packet goes to one caller, even
+        when threads take from it at once (the C iterator takes its packet
+        before it allocates anything, see _hotpath.c)."""
+        self._it = self._left = got
 
     def _more(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """_refill (or _fill with max_n) for loop() and dispatch(): False
@@ -212,9 +158,45 @@ class Reader(LinkAndTimeMixin):
 
     def _wait_budget_ms(self) -> Optional[float]:
         """How long next()/dispatch() wait for a packet: None is forever."""
-        if not self._live or self._nonblock or not self._active:
+        if not self._live:
             return 0
-        return self._to_ms if self._to_ms > 0 else None
+        state = self._state()
+        if state & _NONBLOCK or not state & _ACTIVE:
+            return 0
+        to_ms = state >> _TIMEOUT_SHIFT
+        return to_ms if to_ms > 0 else None
+
+    # -- state: Go owns it (pybridge.State); asked for where it is needed ----
+
+    def _state(self) -> int:
+        """pybridge.State: the _LIVE, _ACTIVE, _NONBLOCK and _NANO bits, and
+        the read timeout in ms shifted left by _TIMEOUT_SHIFT."""
+        return int(call(go.pybridge_State, self._h))
+
+    @property
+    def _active(self) -> bool:
+        """Opened, or activated (False for a create()d handle until activate())."""
+        return bool(self._state() & _ACTIVE)
+
+    @property
+    def _nonblock(self) -> bool:
+        """Non-blocking mode (setnonblock(), or a negative timeout)."""
+        return bool(self._state() & _NONBLOCK)
+
+    @property
+    def _to_ms(self) -> int:
+        """The read timeout in ms (0: forever; negative: non-blocking)."""
+        return self._state() >> _TIMEOUT_SHIFT
+
+    @property
+    def _nano(self) -> bool:
+        """Headers in nanoseconds (open_offline(precision='ns'), set_tstamp_precision('ns'))."""
+        return bool(self._state() & _NANO)
+
+    @property
+    def _header(self) -> type[tuple[Any, ...]]:
+        """The class of the headers this reader makes (the C part's)."""
+        return _batch.make_header_ns if self._nano else _batch.make_header  # type: ignore[no-any-return]
 
     def _fill(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """Read a live capture's next batch into self._it; True when packets
@@ -250,7 +232,7 @@ class Reader(LinkAndTimeMixin):
         while True:
             left = WAIT_SLICE_MS if deadline is None else (deadline - time.monotonic()) * 1000
             slice_ms = int(max(0, min(left, WAIT_SLICE_MS)))
-            n = call(go.pybridge_ReadInto, self._h, max_n, slice_ms, buf.addr, buf.size)
+            n = int(call(go.pybridge_ReadInto, self._h, max_n, slice_ms, buf.addr, buf.size))
             if n == 0 and wait_ms is None:
                 # Waiting forever (loop, iteration) for packets that cannot come.
                 if not self._active:
@@ -277,21 +259,20 @@ class Reader(LinkAndTimeMixin):
         ``cnt <= 0`` reads until the end of a file, or forever on a live
         capture (Ctrl-C, ``breakloop()`` and ``close()`` still end it). The
         callback's return value is ignored; any exception it raises
-        (KeyboardInterrupt too) propagates unchanged, StopIteration as a new
-        StopIteration without its arguments; the next call resumes at the
-        following packet. ``close()`` (from the
+        (KeyboardInterrupt and StopIteration too) propagates unchanged; the
+        next call resumes at the following packet. ``close()`` (from the
         callback or another thread) ends the loop: it returns normally.
         """
         cnt = check_int(cnt, "cnt")
         self._check_open()
         if self._take_break():
             return None
-        me = self._claim()
+        me = _thread.get_ident()
         self._running.append(me)
         try:
             done = 0
             while cnt <= 0 or done < cnt:
-                done += self._run(callback, cnt - done if cnt > 0 else 0, counted=cnt > 0)
+                done += self._run(callback, cnt - done if cnt > 0 else 0)
                 if self._take_break() or self._closed or 0 < cnt <= done:
                     return None
                 if not self._pending() and not self._more(None) and not self._live:
@@ -313,7 +294,7 @@ class Reader(LinkAndTimeMixin):
         self._check_open()
         if self._take_break():
             return 0
-        me = self._claim()
+        me = _thread.get_ident()
         self._running.append(me)
         try:
             if self._live:
@@ -324,58 +305,30 @@ class Reader(LinkAndTimeMixin):
                 if not self._pending() and not self._more(self._wait_budget_ms(), want):
                     self._take_break()
                     return 0
-                done = self._run(callback, cnt, counted=True)
+                done = self._run(callback, cnt)
                 self._take_break()
                 return done
             done = 0
             while cnt <= 0 or done < cnt:
                 if not self._pending() and not self._more(0):
                     break
-                done += self._run(callback, cnt - done if cnt > 0 else 0, counted=True)
+                done += self._run(callback, cnt - done if cnt > 0 else 0)
                 if self._take_break() or self._closed:
                     break
             return done
         finally:
             self._running.remove(me)
 
-    def _run(self, callback: Callback, cnt: int, counted: bool = False) -> int:
-        """Call callback for up to cnt (<= 0: all) of the packets held, at C
-        speed; with counted, return how many calls returned (else 0).
+    def _run(self, callback: Callback, cnt: int) -> int:
+        """Call callback for up to cnt (<= 0: all) of the packets held, in
+        C (_hotpath.run); return how many calls returned.
 
         The packets come from self._it itself, so a next() (or anything that
         reads) in the callback takes the following packet, and breakloop(),
         setfilter() and close() end this run after the current packet by
-        emptying self._it. A StopIteration from the callback would end the
-        starmap quietly: the end marker tells it from the packets' end.
+        emptying self._it. The callback's exceptions propagate unchanged.
         """
-        if 0 < cnt <= _FEW:
-            return self._run_few(callback, cnt)
-        ended: list = []
-        src = self._it if cnt <= 0 else islice(self._it, cnt)
-        calls = starmap(callback, chain(src, _end_marker(ended)))
-        returned = 0
-        if counted:
-            # Keeps the callbacks' results (None, mostly) until the end of
-            # the batch: ~3 ns per call, where zip(calls, count()) costs ~15.
-            returned = len(list(calls))
-        else:
-            _drain(calls)
-        if not ended:
-            # The callback's own exception is gone (starmap's consumer
-            # cleared it): a new one, without the arguments.
-            raise StopIteration
-        return returned
-
-    def _run_few(self, callback: Callback, cnt: int) -> int:
-        """_run for a few packets (dispatch(1) in a loop): a Python loop
-        costs less than setting up starmap's, and keeps a StopIteration's
-        arguments."""
-        it = self._it  # emptied, as in _run, by breakloop, setfilter and close
-        done = 0
-        for pair in islice(it, cnt):
-            callback(*pair)
-            done += 1
-        return done
+        return _batch.hotpath().run(self._it, callback, cnt)  # type: ignore[no-any-return]
 
     def breakloop(self) -> None:
         """Make a ``loop()`` or ``dispatch()`` in progress return after the
@@ -396,7 +349,7 @@ class Reader(LinkAndTimeMixin):
         with self._lock:
             self._it = self._left = iter(self._take_held())
 
-    def _take_held(self) -> list:
+    def _take_held(self) -> list[tuple[Any, ...]]:
         """Take the packets held out of self._it (which is left empty)."""
         held = list(self._it)
         self._it = self._left = iter(())
@@ -417,58 +370,10 @@ class Reader(LinkAndTimeMixin):
             if not self._refill(None) and not self._live:
                 return
 
-    def next_batch(self, max_n: int) -> tuple[bytes, bytes]:
-        """Return up to ``max_n`` packets at once as ``(data, meta)`` (pcapy-ng).
-
-        ``data`` holds the packets back to back; ``meta`` holds one 16-byte
-        record ``struct '=IIII'`` (sec, usec, offset in data, caplen) per
-        packet. Returns ``(b'', b'')`` at the end. ``max_n <= 0`` means 256.
-        """
-        max_n = check_int(max_n, "max_n")
-        if max_n <= 0:
-            max_n = 256
-        if self._live:
-            if not self._pending() and not self._fill(self._wait_budget_ms(), max_n):
-                return b"", b""
-            return _batch.ng_batch(list(islice(self._it, max_n)))
-        with self._lock:
-            self._check_open()
-            self._claim()
-            return self._next_batch_file(max_n)
-
-    def _next_batch_file(self, max_n: int) -> tuple[bytes, bytes]:
-        # A file: max_n packets unless it ends first. Packets already read
-        # (next() and the like read ahead) come first, the rest straight from
-        # Go in pcapy-ng's layout, in several reads when they do not fit in one.
-        datas, metas, n, size = [], [], 0, 0
-        if self._pending():
-            pairs = list(islice(self._it, max_n))
-            data, meta = _batch.ng_batch(pairs)
-            datas, metas, n, size = [data], [meta], len(pairs), len(data)
-        elif self._error is not None:
-            err, self._error = self._error, None
-            raise err
-        buf = self._ngbuf = _batch.ng_buffer(self._ngbuf, max_n)
-        while n < max_n:
-            try:
-                got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), self._nano, size)
-            except PcapError as err:
-                if not n:
-                    raise
-                self._error = err  # the packets before the damage first
-                break
-            if got is None:
-                break
-            datas.append(got[0])
-            metas.append(got[1])
-            size += len(got[0])
-            n += got[2]
-        if len(datas) == 1:
-            return datas[0], metas[0]
-        return b"".join(datas), b"".join(metas)
-
     # pcapy-ng's classifying loops, in their own module
-    from ._filtered import filtered_stats, loop_filtered, loop_to_buffer
+    filtered_stats = _filtered.filtered_stats
+    loop_filtered = _filtered.loop_filtered
+    loop_to_buffer = _filtered.loop_to_buffer
 
     # -- filters and information -------------------------------------------
 
@@ -492,84 +397,12 @@ class Reader(LinkAndTimeMixin):
                 raise
             # Go filtered the packets we held and hands them out again.
 
-    def getnet(self) -> str:
-        """Return the capture's network address as a dotted quad ('0.0.0.0' for files)."""
-        self._check_open()
-        return _dotted(call(go.pybridge_NetMask, self._h, 0))
-
-    def getmask(self) -> str:
-        """Return the capture's netmask as a dotted quad ('0.0.0.0' for files)."""
-        self._check_open()
-        return _dotted(call(go.pybridge_NetMask, self._h, 1))
-
     def datalink(self) -> int:
         """Return the link-layer type (a ``DLT_*`` value); -3 before activate()."""
         self._check_open()
-        return call(go.pybridge_Datalink, self._h)
+        return int(call(go.pybridge_Datalink, self._h))
 
-    def getnonblock(self) -> int:
-        """Return 1 in non-blocking mode, else 0 (-3 before activate(), as libpcap)."""
-        self._check_open()
-        if not self._active:
-            return -3  # PCAP_ERROR_NOT_ACTIVATED
-        return call(go.pybridge_GetNonblock, self._h)
-
-    def setnonblock(self, state: int) -> None:
-        """Set non-blocking mode: next()/dispatch() return at once when no
-        packet is ready. Capture files raise PcapError."""
-        state = check_int(state, "state")
-        self._check_open()
-        call(go.pybridge_SetNonblock, self._h, bool(state))
-        if self._live:
-            self._nonblock = bool(state)
-
-    def setdirection(self, direction: int) -> None:
-        """Capture only packets in a direction (``PCAP_D_IN``/``OUT``/``INOUT``)."""
-        direction = check_int(direction, "direction")
-        self._check_open()
-        call(go.pybridge_SetDirection, self._h, clamp_c_int(direction))
-
-    def getfd(self) -> int:
-        """Return a file descriptor usable with select/poll (-1 before activate()).
-
-        From then on next() and loop() take packets from libpcap one at a time,
-        so the descriptor is readable exactly while packets wait to be read.
-        """
-        self._check_open()
-        fd = call(go.pybridge_Fd, self._h)
-        if self._live:
-            self._select = True
-        return fd
-
-    def stats(self) -> tuple[int, int, int]:
-        """Return ``(received, dropped, interface_dropped)``; files raise PcapError."""
-        self._check_open()
-        return _STATS.unpack(_core.take_bytes(call(go.pybridge_Stats, self._h)))
-
-    def sendpacket(self, data: bytes) -> None:
-        """Send a raw frame on the device.
-
-        Raises:
-            TypeError: data is not bytes-like.
-            PcapError: libpcap could not send it.
-        """
-        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        self._check_open()
-        handle = _core.go_bytes(bytes(data))
-        try:
-            call(go.pybridge_SendPacket, self._h, handle)
-        finally:
-            _core.release(handle)
-
-    def set_fanout(self, group_id: int, fanout_type: int = 0) -> None:
-        """Join the Linux ``PACKET_FANOUT`` group ``group_id`` (pcapy-ng)."""
-        group_id = check_int(group_id, "group_id")
-        fanout_type = check_int(fanout_type, "fanout_type")
-        self._check_open()
-        call(go.pybridge_SetFanout, self._h, group_id, fanout_type)
-
-    def dump_open(self, filename: str | os.PathLike) -> "Dumper":
+    def dump_open(self, filename: str | os.PathLike[str]) -> "Dumper":
         """Create a capture file for this reader's link type and return its Dumper.
 
         Raises:
@@ -580,47 +413,6 @@ class Reader(LinkAndTimeMixin):
         from ._dumper import Dumper
 
         return Dumper(call(go.pybridge_DumpOpen, self._h, path), nano=self._nano)
-
-    # -- create() settings: libpcap's status codes, never an exception -----
-
-    def _setting(self, name: str, value: int) -> int:
-        value = check_int(value, "value")
-        self._check_open()
-        return go.pybridge_Setting(self._h, name, clamp_c_int(value))
-
-    def set_snaplen(self, snaplen: int) -> int:
-        """Set the snapshot length before activate(); returns libpcap's status."""
-        return self._setting("snaplen", snaplen)
-
-    def set_promisc(self, promisc: int) -> int:
-        """Set promiscuous mode before activate(); returns libpcap's status."""
-        return self._setting("promisc", promisc)
-
-    def set_timeout(self, to_ms: int) -> int:
-        """Set the read timeout (ms) before activate(); returns libpcap's status."""
-        rc = self._setting("timeout", to_ms)
-        if rc == 0:
-            self._to_ms = check_int(to_ms, "to_ms")
-        return rc
-
-    def set_buffer_size(self, buffer_size: int) -> int:
-        """Set the kernel buffer size before activate(); returns libpcap's status."""
-        return self._setting("buffer_size", buffer_size)
-
-    def set_rfmon(self, rfmon: int) -> int:
-        """Set monitor mode before activate(); returns libpcap's status."""
-        return self._setting("rfmon", rfmon)
-
-    def activate(self) -> int:
-        """Activate a handle made by create(): 0 on success, a positive warning,
-        or a negative libpcap error (-4 already activated, -5 no such device)."""
-        self._check_open()
-        rc = go.pybridge_Activate(self._h)
-        if rc >= 0 and not self._active:
-            self._active = True
-            # A negative set_timeout() made it non-blocking (libpcap's rule).
-            self._nonblock = bool(call(go.pybridge_GetNonblock, self._h))
-        return rc
 
     # -- lifetime ------------------------------------------------------------
 
@@ -641,7 +433,8 @@ class Reader(LinkAndTimeMixin):
             return
         self._closed = True
         # Loops over the packets held (here or in another thread) end with them.
-        _drain(self._it)
+        for _ in self._it:
+            pass
         _core.cleanup("pybridge_Close", self._h)  # a read in another thread returns; a no-op in a fork child
         with self._lock:
             self._it = self._left = iter(())
@@ -670,3 +463,11 @@ class Reader(LinkAndTimeMixin):
         return f"<pcapy.Reader {state}>"
 
 
+def _use_c_next(hot: Any) -> None:
+    """Make Reader.next the C part's: the same steps (a packet held, else
+    _next_slow()) without a Python frame per packet."""
+    doc = "next($self, /)\n--\n\n" + (Reader.next.__doc__ or "")  # the signature, as C methods give it
+    setattr(Reader, "next", hot.reader_next_method(Reader, doc))  # noqa: B010
+
+
+_batch.LOAD_HOOKS.append(_use_c_next)

@@ -20,6 +20,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional
 
+    Args = tuple[Any, ...]
+    Kwargs = dict[str, Any]
+    Check = Callable[[Args, Kwargs], Any]
+    Func = Callable[..., Any]
+
 # Reader methods: (format or None for METH_NOARGS, the C function's name)
 READER = {
     "loop": ("iO", "loop"), "dispatch": ("iO", "dispatch"), "setfilter": ("s", "setfilter"),
@@ -36,7 +41,7 @@ MODULE = {
 _FANOUT = (("group_id", "i"), ("fanout_type", "i"))
 
 
-def _c_error(check: Callable[[tuple, dict], None], args: tuple, kwargs: dict) -> Optional[BaseException]:
+def _c_error(check: Check, args: Args, kwargs: Kwargs) -> Optional[BaseException]:
     """The error pcapy-ng raises for these arguments, None if it takes them."""
     try:
         check(args, kwargs)
@@ -45,8 +50,8 @@ def _c_error(check: Callable[[tuple, dict], None], args: tuple, kwargs: dict) ->
     return None
 
 
-def _wrap(func: Callable, check: Callable[[tuple, dict], None], *, method: bool,
-          closed_first: bool = False, ints: tuple[int, ...] = ()) -> Callable:
+def _wrap(func: Func, check: Check, *, method: bool,
+          closed_first: bool = False, ints: tuple[int, ...] = ()) -> Func:
     """func, raising pcapy-ng's error where it refuses the arguments.
 
     method: the first argument is self. closed_first: a Reader method that,
@@ -56,7 +61,7 @@ def _wrap(func: Callable, check: Callable[[tuple, dict], None], *, method: bool,
     """
     skip = 1 if method else 0
 
-    def c_error(args: tuple, kwargs: dict) -> Optional[BaseException]:
+    def c_error(args: Args, kwargs: Kwargs) -> Optional[BaseException]:
         if closed_first and args[0]._closed:
             return ValueError("pcap is closed")
         return _c_error(check, args[skip:], kwargs)
@@ -77,17 +82,17 @@ def _wrap(func: Callable, check: Callable[[tuple, dict], None], *, method: bool,
     return _wraps(call, func)
 
 
-def _wraps(wrapper: Callable, func: Callable) -> Callable:
+def _wraps(wrapper: Func, func: Func) -> Func:
     """functools.wraps(func)(wrapper), without importing functools (and
     collections with it) at `import pcapy`."""
     for attr in ("__module__", "__name__", "__qualname__", "__doc__", "__annotations__"):
         setattr(wrapper, attr, getattr(func, attr))
     wrapper.__dict__.update(func.__dict__)
-    wrapper.__wrapped__ = func
+    setattr(wrapper, "__wrapped__", func)  # noqa: B010 (a Callable has no such attribute for mypy)
     return wrapper
 
 
-def _at(args: tuple, skip: int, positions: tuple[int, ...]) -> list:
+def _at(args: Args, skip: int, positions: tuple[int, ...]) -> list[Any]:
     return [args[skip + i] for i in positions if skip + i < len(args)]
 
 
@@ -96,8 +101,8 @@ def _ints(formats: Optional[str]) -> tuple[int, ...]:
     return tuple(i for i, c in enumerate(codes) if c == "i")
 
 
-def _tuple_check(qualname: str, formats: Optional[str], fname: Optional[str]) -> Callable[[tuple, dict], None]:
-    def check(args: tuple, kwargs: dict) -> None:
+def _tuple_check(qualname: str, formats: Optional[str], fname: Optional[str]) -> Check:
+    def check(args: Args, kwargs: Kwargs) -> None:
         if formats is None:
             no_args(qualname, args, kwargs)
             return
@@ -107,21 +112,31 @@ def _tuple_check(qualname: str, formats: Optional[str], fname: Optional[str]) ->
     return check
 
 
-def apply(namespace: dict, reader: type, dumper: type, bpfprogram: type) -> None:
+def apply(namespace: dict[str, Any], reader: type, dumper: type, bpfprogram: type) -> None:
     """Wrap the calls of the pcapy package namespace and its classes."""
     for name, (formats, fname) in MODULE.items():
         namespace[name] = _wrap(namespace[name], _tuple_check(name, formats, fname), method=False,
                                 ints=_ints(formats))
-    for name, (formats, fname) in READER.items():
-        check = _tuple_check(f"Reader.{name}", formats, fname)
-        setattr(reader, name, _wrap(reader.__dict__[name], check, method=True, closed_first=formats is not None,
-                                    ints=_ints(formats)))
-    reader.set_fanout = _wrap(reader.__dict__["set_fanout"], lambda a, k: parse_c_args(
-        "set_fanout", _FANOUT, 1, a, k, (0,)), method=True, closed_first=True, ints=(0, 1))
-    dumper.dump = _wrap(dumper.__dict__["dump"], _tuple_check("Dumper.dump", "Oy#", None), method=True)
-    bpfprogram.__init__ = _wrap(bpfprogram.__dict__["__init__"], _tuple_check("BPFProgram", "s|i", None),
-                                method=True, ints=(1,))
-    bpfprogram.filter = _wrap(bpfprogram.__dict__["filter"], _tuple_check("BPFProgram.filter", "y#", "filter"),
-                              method=True)
-    bpfprogram.get_bpf = _wrap(bpfprogram.__dict__["get_bpf"], _tuple_check("BPFProgram.get_bpf", None, None),
-                               method=True)
+    # getattr: some methods are the mixins' (_reader_device, _reader_linktypes);
+    # the wrapped one is set on Reader itself.
+    for name, (rformats, fname) in READER.items():
+        check = _tuple_check(f"Reader.{name}", rformats, fname)
+        setattr(reader, name, _wrap(getattr(reader, name), check, method=True, closed_first=rformats is not None,
+                                    ints=_ints(rformats)))
+
+    def fanout_check(a: Args, k: Kwargs) -> None:
+        parse_c_args("set_fanout", _FANOUT, 1, a, k, (0,))
+
+    wrapped = {
+        (reader, "set_fanout"): _wrap(getattr(reader, "set_fanout"), fanout_check, method=True, closed_first=True,
+                                      ints=(0, 1)),
+        (dumper, "dump"): _wrap(dumper.__dict__["dump"], _tuple_check("Dumper.dump", "Oy#", None), method=True),
+        (bpfprogram, "__init__"): _wrap(bpfprogram.__dict__["__init__"], _tuple_check("BPFProgram", "s|i", None),
+                                        method=True, ints=(1,)),
+        (bpfprogram, "filter"): _wrap(bpfprogram.__dict__["filter"],
+                                      _tuple_check("BPFProgram.filter", "y#", "filter"), method=True),
+        (bpfprogram, "get_bpf"): _wrap(bpfprogram.__dict__["get_bpf"],
+                                       _tuple_check("BPFProgram.get_bpf", None, None), method=True),
+    }
+    for (cls, attr), func in wrapped.items():
+        setattr(cls, attr, func)

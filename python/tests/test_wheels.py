@@ -113,6 +113,8 @@ def test_wheel_holds_this_source_and_truthful_metadata(wheel: Path) -> None:
     names = z.namelist()
     ext = [n for n in names if n.startswith("pcapy/_gopcapy/_gopcapy.")]
     assert ext == [f"pcapy/_gopcapy/_gopcapy.cpython-{minor_of(wheel).replace('.', '')}-x86_64-linux-gnu.so"]
+    hot = [n for n in names if n.startswith("pcapy/_gopcapy/_hotpath.")]  # the C part (python/csrc)
+    assert hot == [f"pcapy/_gopcapy/_hotpath.cpython-{minor_of(wheel).replace('.', '')}-x86_64-linux-gnu.so"]
     assert "pcapy/py.typed" in names
     assert not any(n.endswith((".go", ".c", ".h", ".a")) or n.endswith("pybridge.py") for n in names)
     for src in (REPO / "python" / "pcapy").glob("*.py"):  # a stale dist/ fails here

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from . import _batch
 from ._args import check_int, check_str, clamp_c_int
 from ._core import call, go
 
-_PRECISIONS = {"us": 0, "micro": 0, "ns": 1, "nano": 1}
+# Time stamp precisions by name: gopcapy.Micro (0) and Nano (1).
+PRECISIONS = {"us": 0, "micro": 0, "ns": 1, "nano": 1}
 
 
-class LinkAndTimeMixin:
-    """Link types and time stamps of a Reader (libpcap calls pcapy never had)."""
+class LinkTypeAndTimestampMethods:
+    """The link-type and time-stamp methods of a Reader (libpcap calls
+    pcapy never had)."""
 
     _h: int
-    _nano: bool
+
+    @property
+    def _nano(self) -> bool:  # Reader's: Go's state
+        raise NotImplementedError
 
     def _check_open(self) -> None:  # provided by Reader
         raise NotImplementedError
@@ -51,7 +55,7 @@ class LinkAndTimeMixin:
         """
         check_str(name, "name")
         self._check_open()
-        return call(go.pybridge_SetTstampType, self._h, name)
+        return int(call(go.pybridge_SetTstampType, self._h, name))
 
     def set_tstamp_precision(self, precision: str) -> int:
         """Ask a ``create()``d handle for ``'ns'`` or ``'us'`` time stamps
@@ -62,14 +66,10 @@ class LinkAndTimeMixin:
         Raises:
             ValueError: precision is not 'us' or 'ns'.
         """
-        if precision not in _PRECISIONS:
+        if precision not in PRECISIONS:
             raise ValueError(f"precision must be 'us' or 'ns', not {precision!r}")
         self._check_open()
-        rc = go.pybridge_Setting(self._h, "precision", _PRECISIONS[precision])
-        if rc == 0:
-            self._nano = bool(_PRECISIONS[precision])
-            self._header = _batch.make_header_ns if self._nano else _batch.make_header
-        return rc
+        return int(go.pybridge_Setting(self._h, "precision", PRECISIONS[precision]))
 
     def get_tstamp_precision(self) -> str:
         """Return the precision of the headers this reader gives: 'us' or 'ns'."""
