@@ -29,7 +29,7 @@ func TestEveryMethodOfAClosedReaderReturnsErrClosed(t *testing.T) {
 		"ReadBatch":     func() error { _, err := r.ReadBatch(&b, 10, 0); return err },
 		"Dispatch":      func() error { _, err := r.Dispatch(-1, noop); return err },
 		"Loop":          func() error { return r.Loop(-1, noop) },
-		"LinkType":      func() error { _, err := r.LinkType(); return err },
+		"Datalink":      func() error { _, err := r.Datalink(); return err },
 		"Snaplen":       func() error { _, err := r.Snaplen(); return err },
 		"Net":           func() error { _, _, err := r.Net(); return err },
 		"SetFilter":     func() error { return r.SetFilter("icmp") },
@@ -150,7 +150,7 @@ func TestConcurrentCallsOnOneReader(t *testing.T) {
 					err = dispatchEOF(n, err)
 				}
 				count(n)
-				_, _ = r.LinkType()
+				_, _ = r.Datalink()
 				_, _ = r.Snaplen()
 				if err != nil {
 					if err != io.EOF {

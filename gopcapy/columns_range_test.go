@@ -327,7 +327,7 @@ func TestDltOfLinkTypeAgreesWithLibpcap(t *testing.T) {
 	for _, lt := range []uint32{0, 1, 100, 101, 102, 103, 104, 105, 106, 113, 228, 276} {
 		path := writeFile(t, filepath.Join(t.TempDir(), "lt.pcap"), pcapBytes(binary.LittleEndian, false, 65535, lt, nil))
 		r := open(t, path, Micro)
-		dlt, err := r.LinkType()
+		dlt, err := r.Datalink()
 		if err != nil || dlt != dltOfLinkType(int(lt)) {
 			t.Errorf("LINKTYPE %d: libpcap says DLT %d (%v), dltOfLinkType %d", lt, dlt, err, dltOfLinkType(int(lt)))
 		}

@@ -25,7 +25,7 @@ const columnsBatch = 2048
 // *RangeError when a timestamp does not fit c.TS (int64 nanoseconds). A live
 // capture returns after its first batch.
 func (r *Reader) ReadColumns(c *Columns, count int, wait time.Duration) (int, error) {
-	linkType, err := r.LinkType()
+	linkType, err := r.Datalink()
 	if err != nil {
 		return 0, err
 	}

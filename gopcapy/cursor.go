@@ -51,7 +51,7 @@ func openCursor(path, filter string) (*fileCursor, error) {
 		return nil, err
 	}
 	f := &fileCursor{path: path, r: r, filter: filter}
-	f.linkType, _ = r.LinkType()
+	f.linkType, _ = r.Datalink()
 	f.snaplen, _ = r.Snaplen()
 	if filter != "" {
 		// What SetFilter installs: optimized, netmask 0 for files.

@@ -77,7 +77,7 @@ be mixed: packets one of them read ahead are handed out by the next call.
 A *Reader is a gopacket PacketDataSource and ZeroCopyPacketDataSource
 (gopacket_source.go), so gopacket decodes what it reads:
 
-	src := gopacket.NewPacketSource(r, r.LayersLinkType())
+	src := gopacket.NewPacketSource(r, r.LinkType())
 	for pkt := range src.Packets() {
 		if ip, ok := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4); ok {
 			fmt.Println(pkt.Metadata().Timestamp, ip.SrcIP, ip.DstIP)
@@ -147,7 +147,7 @@ promiscuous mode and a packet buffer timeout (0 waits forever). Create makes
 a handle that is configured first, with SetSnaplen, SetPromisc, SetTimeout,
 SetBufferSize, SetImmediateMode, SetRfmon and SetPrecision (each returns
 libpcap's status), and then activated; Activate returns 0, a positive warning
-or a negative error such as -5 (no such device). Before activation LinkType
+or a negative error such as -5 (no such device). Before activation Datalink
 returns -3.
 
 	r, err := gopcapy.Create("eth0")

@@ -131,7 +131,7 @@ func TestOpenDumperWritesWhatItIsGiven(t *testing.T) {
 	}
 	d.Close()
 	r := open(t, path, Nano)
-	if lt, _ := r.LinkType(); lt != dltRaw {
+	if lt, _ := r.Datalink(); lt != dltRaw {
 		t.Errorf("LinkType = %d, want %d", lt, dltRaw)
 	}
 	if n, _ := r.Snaplen(); n != 1500 {

@@ -11,7 +11,7 @@ import (
 
 // A *Reader is a gopacket packet source:
 //
-//	src := gopacket.NewPacketSource(r, r.LayersLinkType())
+//	src := gopacket.NewPacketSource(r, r.LinkType())
 //
 // ReadPacketData and ZeroCopyReadPacketData follow gopacket's pcap.Handle:
 // io.EOF at the end of a file and once the Reader is closed (so a
@@ -22,11 +22,11 @@ var (
 	_ gopacket.ZeroCopyPacketDataSource = (*Reader)(nil)
 )
 
-// LayersLinkType returns the link type as gopacket's layers.LinkType, the
+// LinkType returns the link type as gopacket's layers.LinkType, the
 // decoder NewPacketSource wants; LinkTypeNull (0) before activation or once
-// closed. (Reader.LinkType keeps pcapy's int and error.)
-func (r *Reader) LayersLinkType() layers.LinkType {
-	dlt, err := r.LinkType()
+// closed. (Reader.Datalink gives the DLT_* number and an error, as pcapy.)
+func (r *Reader) LinkType() layers.LinkType {
+	dlt, err := r.Datalink()
 	if err != nil || dlt < 0 {
 		return layers.LinkTypeNull
 	}

@@ -11,7 +11,7 @@ import (
 func ExampleReader_gopacket() {
 	r, done := exampleReader()
 	defer done()
-	src := gopacket.NewPacketSource(r, r.LayersLinkType())
+	src := gopacket.NewPacketSource(r, r.LinkType())
 	for pkt := range src.Packets() {
 		ip := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
 		fmt.Println(pkt.Metadata().Timestamp.UTC().Format("15:04:05.000"), ip.Protocol)

@@ -72,8 +72,8 @@ func TestGopacketSourceEndsWhenClosed(t *testing.T) {
 	wantEOF(t, err)
 	_, _, err = r.ZeroCopyReadPacketData()
 	wantEOF(t, err)
-	if lt := r.LayersLinkType(); lt != layers.LinkTypeNull {
-		t.Fatalf("LayersLinkType of a closed reader = %v", lt)
+	if lt := r.LinkType(); lt != layers.LinkTypeNull {
+		t.Fatalf("LinkType of a closed reader = %v", lt)
 	}
 }
 
@@ -86,11 +86,11 @@ func TestNewPacketSourceDecodes(t *testing.T) {
 		recs := []rec{{sec: 1700000000, data: tc.frame(ipv4(protoUDP, 8))}}
 		path := writePcap(t, filepath.Join(t.TempDir(), "a.pcap"), tc.lt, 65535, false, recs)
 		r := open(t, path, Micro)
-		if got := r.LayersLinkType(); got != tc.lt {
-			t.Fatalf("LayersLinkType = %v, want %v", got, tc.lt)
+		if got := r.LinkType(); got != tc.lt {
+			t.Fatalf("LinkType = %v, want %v", got, tc.lt)
 		}
 		var n int
-		for pkt := range gopacket.NewPacketSource(r, r.LayersLinkType()).Packets() {
+		for pkt := range gopacket.NewPacketSource(r, r.LinkType()).Packets() {
 			if pkt.Layer(layers.LayerTypeUDP) == nil {
 				t.Fatalf("%v: no UDP layer in %v", tc.lt, pkt)
 			}

@@ -25,7 +25,7 @@ func TestSetDatalinkToAnUnsupportedTypeIsAnError(t *testing.T) {
 		t.Errorf("SetDatalink(own type) = %v, want nil", err)
 	}
 	wantPcapError(t, r.SetDatalink(dltRaw), "")
-	if lt, _ := r.LinkType(); lt != dltEthernet {
+	if lt, _ := r.Datalink(); lt != dltEthernet {
 		t.Errorf("LinkType after a refused SetDatalink = %d", lt)
 	}
 }

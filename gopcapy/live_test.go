@@ -27,7 +27,7 @@ func TestCreateUnknownDeviceFailsToActivate(t *testing.T) {
 		t.Fatalf("Create accepts any name until Activate: %v", err)
 	}
 	defer r.Close()
-	if lt, err := r.LinkType(); lt != -3 || err != nil {
+	if lt, err := r.Datalink(); lt != -3 || err != nil {
 		t.Errorf("LinkType before Activate = %d, %v; want -3 (PCAP_ERROR_NOT_ACTIVATED)", lt, err)
 	}
 	for name, rc := range map[string]int{
@@ -52,7 +52,7 @@ func TestCreateUnknownDeviceFailsToActivate(t *testing.T) {
 	if rc := r.Activate(); rc != pcapErrorNoSuchDevice {
 		t.Errorf("Activate() = %d, want %d (PCAP_ERROR_NO_SUCH_DEVICE)", rc, pcapErrorNoSuchDevice)
 	}
-	if lt, _ := r.LinkType(); lt != -3 {
+	if lt, _ := r.Datalink(); lt != -3 {
 		t.Errorf("LinkType after a failed Activate = %d, want -3", lt)
 	}
 }
@@ -86,7 +86,7 @@ func loUDPPort(t *testing.T) (int, func(payload []byte)) {
 
 func TestLiveCaptureOnLoopback(t *testing.T) {
 	r := openLo(t, 100*time.Millisecond)
-	if lt, _ := r.LinkType(); lt != dltEthernet {
+	if lt, _ := r.Datalink(); lt != dltEthernet {
 		t.Errorf("LinkType(lo) = %d, want %d", lt, dltEthernet)
 	}
 	if !r.Live() || r.Timeout() != 100*time.Millisecond {
@@ -188,8 +188,8 @@ func TestCreateSetActivateOnLoopback(t *testing.T) {
 	if n, _ := r.Snaplen(); n != 200 {
 		t.Errorf("Snaplen() = %d, want 200", n)
 	}
-	if lt, _ := r.LinkType(); lt != dltEthernet {
-		t.Errorf("LinkType() = %d, want %d", lt, dltEthernet)
+	if lt, _ := r.Datalink(); lt != dltEthernet {
+		t.Errorf("Datalink() = %d, want %d", lt, dltEthernet)
 	}
 	if rc := r.Activate(); rc != pcapErrorActivated {
 		t.Errorf("second Activate() = %d, want %d (PCAP_ERROR_ACTIVATED)", rc, pcapErrorActivated)

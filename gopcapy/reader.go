@@ -406,8 +406,8 @@ func (r *Reader) Loop(cnt int, fn func(Pkthdr, []byte)) error {
 	return nil
 }
 
-// LinkType returns the link-layer header type (DLT_*); -3 before activation.
-func (r *Reader) LinkType() (int, error) {
+// Datalink returns the link-layer header type (DLT_*); -3 before activation.
+func (r *Reader) Datalink() (int, error) {
 	if err := r.lock(); err != nil {
 		return 0, err
 	}

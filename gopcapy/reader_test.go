@@ -393,8 +393,8 @@ func TestLinkTypeOfFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writePcap(t, filepath.Join(t.TempDir(), "lt.pcap"), tt.lt, 65535, false, []rec{{data: tt.data}})
 			r := open(t, path, Micro)
-			if lt, err := r.LinkType(); lt != tt.want || err != nil {
-				t.Errorf("LinkType() = %d, %v; want %d, nil", lt, err, tt.want)
+			if lt, err := r.Datalink(); lt != tt.want || err != nil {
+				t.Errorf("Datalink() = %d, %v; want %d, nil", lt, err, tt.want)
 			}
 			// The filter compiles for the file's link type.
 			if err := r.SetFilter("icmp"); err != nil {

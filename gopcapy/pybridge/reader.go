@@ -94,7 +94,7 @@ func Datalink(h int) (dlt int, err error) {
 	if err != nil {
 		return 0, kinded(err)
 	}
-	dlt, err = rd.r.LinkType()
+	dlt, err = rd.r.Datalink()
 	return dlt, kinded(err)
 }
 

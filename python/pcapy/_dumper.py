@@ -39,7 +39,7 @@ def _write(handle: int, pending: list[Any]) -> None:
 
 def _finish(handle: int, pending: list[Any], state: dict[str, Any]) -> None:
     """Write what is pending and close: on close(), garbage collection or exit."""
-    if not _core.go.usable():  # a fork child: the file is the parent's
+    if not _core.usable():  # a fork child: the file is the parent's
         return
     try:
         if not state["error"]:
