@@ -16,8 +16,12 @@ def parameters(obj: Any) -> str | None:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
         return None
-    return str(sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
-                           return_annotation=inspect.Signature.empty))
+    params = [p.replace(annotation=p.empty) for p in sig.parameters.values()]
+    if params and params[0].name == "self" and params[0].kind is inspect.Parameter.POSITIONAL_ONLY:
+        # A method in C (Reader.next once the C part loaded) shows `(self, /)`:
+        # called as a method it is the Python `(self)` it replaces.
+        params[0] = params[0].replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
 
 
 def own_names(cls: type) -> list[str]:

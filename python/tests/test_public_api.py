@@ -115,5 +115,14 @@ def test_public_api_pin_is_what_a_fresh_import_gives() -> None:
     assert out.stdout.strip() == "True", out.stderr
 
 
+def test_public_api_is_the_same_once_go_loaded() -> None:
+    # The C part replaces Reader.next when Go loads: the API must not change with it.
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_public_api as t, pcapy; "
+            "before = t.current(); pcapy.lib_version(); print(before == t.current() == t.PINNED)")
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "-c", code, here], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "True", out.stderr
+
+
 if __name__ == "__main__":
     pprint.pprint(current(), width=108, sort_dicts=False, compact=True)
