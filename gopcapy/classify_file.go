@@ -1,10 +1,6 @@
 package gopcapy
 
-import (
-	"encoding/binary"
-	"math/bits"
-	"syscall"
-)
+import "syscall"
 
 // A classifier loop over a pcap file reads the file itself: large preads
 // into one Go buffer, each packet classified where it lies and copied once,
@@ -27,12 +23,12 @@ const scanChunk = 256 << 10
 // holds. The zero value is ready to use; one FileScan serves one Reader.
 type FileScan struct {
 	r       *Reader
-	usable  bool   // the file is one ScanFile reads
-	swapped bool   // the file's byte order is not the machine's
-	nanoIn  bool   // the file's fractions are nanoseconds
-	scale   int64  // multiply (> 0) or divide (< 0) the file's fraction into the handle's unit
-	fracDiv uint32 // then divide into the reader's precision, as gp_put_record does
-	snap    uint32 // libpcap's snapshot length: longer records are libpcap's to cut
+	usable  bool       // the file is one ScanFile reads
+	format  pcapFormat // what the file header says (pcapfile.go)
+	nanoIn  bool       // the file's fractions are nanoseconds
+	scale   int64      // multiply (> 0) or divide (< 0) the file's fraction into the handle's unit
+	fracDiv uint32     // then divide into the reader's precision, as gp_put_record does
+	snap    uint32     // libpcap's snapshot length: longer records are libpcap's to cut
 	fd      int
 	buf     []byte
 	at      int64 // file offset of buf[0]
@@ -62,22 +58,13 @@ func (s *FileScan) setup(r *Reader) {
 	if n, err := syscall.Pread(s.fd, hdr[:], 0); err != nil || n != len(hdr) {
 		return
 	}
-	s.swapped = false
-	if m := bits.ReverseBytes32(binary.NativeEndian.Uint32(hdr[:])); m == 0xa1b2c3d4 || m == 0xa1b23c4d {
-		s.swapped = true
+	f, _, _, version24, ok := parsePcapHeader(hdr[:])
+	if !ok || !version24 {
+		return // pcapng, pcap's rarer variants, or an older version (caplen and len may be swapped)
 	}
-	swapped := s.swapped
-	switch s.u32(hdr[:]) {
-	case 0xa1b2c3d4:
-		s.nanoIn = false
-	case 0xa1b23c4d:
-		s.nanoIn = true
-	default:
-		return // pcapng, or pcap's rarer variants
-	}
-	if s.u16(hdr[4:]) != 2 || s.u16(hdr[6:]) != 4 {
-		return // older versions may have caplen and len swapped
-	}
+	s.format = f
+	swapped := f.big != nativeBigEndian
+	s.nanoIn = f.fracMax == 1_000_000_000
 	dlt := datalink(r.p)
 	if !scanLinkTypes[dlt] && !(scanLinkTypesNative[dlt] && !swapped) {
 		return
@@ -165,11 +152,8 @@ func (s *FileScan) peek() (Pkthdr, []byte, bool) {
 		return Pkthdr{}, nil, false
 	}
 	rec := s.buf[s.lo : s.lo+16]
-	sec, frac, caplen, wire := s.u32(rec), s.u32(rec[4:]), s.u32(rec[8:]), s.u32(rec[12:])
-	limit := uint32(1_000_000)
-	if s.nanoIn {
-		limit = 1_000_000_000
-	}
+	sec, frac, caplen, wire := s.format.record(rec)
+	limit := s.format.fracMax
 	// libpcap's arithmetic on odd values (a negative or overlong fraction,
 	// seconds past 2038 in a signed field) is left to libpcap.
 	if caplen > s.snap || sec >= 1<<31 || frac >= limit {
@@ -186,24 +170,6 @@ func (s *FileScan) peek() (Pkthdr, []byte, bool) {
 	}
 	h := Pkthdr{Sec: int64(sec), Frac: uint32(f) / s.fracDiv, Caplen: caplen, Len: wire}
 	return h, s.buf[s.lo+16 : s.lo+16+int(caplen)], true
-}
-
-// u32 reads a 32-bit field of the file.
-func (s *FileScan) u32(b []byte) uint32 {
-	if v := binary.NativeEndian.Uint32(b); !s.swapped {
-		return v
-	} else {
-		return bits.ReverseBytes32(v)
-	}
-}
-
-// u16 reads a 16-bit field of the file header.
-func (s *FileScan) u16(b []byte) uint16 {
-	if v := binary.NativeEndian.Uint16(b); !s.swapped {
-		return v
-	} else {
-		return bits.ReverseBytes16(v)
-	}
 }
 
 // fill makes buf[lo:] hold at least need bytes of the file: false at the

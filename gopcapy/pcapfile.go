@@ -7,6 +7,10 @@ package gopcapy
 
 import "encoding/binary"
 
+// nativeBigEndian is the machine's byte order: a file in the other order
+// has its fields swapped (libpcap then rewrites some link types' headers).
+var nativeBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
+
 // maxSnaplen is libpcap's MAXIMUM_SNAPLEN: the largest capture length it
 // reads for most link types, and the snapshot length of a file that says 0
 // or more.
