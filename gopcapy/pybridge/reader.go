@@ -2,7 +2,6 @@ package pybridge
 
 import (
 	"encoding/binary"
-	"errors"
 	"strings"
 	"time"
 
@@ -65,7 +64,7 @@ func BatchBytes(h int) (b []byte, err error) {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	if rd.batch.Len() == 0 {
-		return nil, errors.New("InternalError: no batch")
+		return nil, internalError("no batch")
 	}
 	// A copy: gopy converts it to bytes after this returns, when the next
 	// read (another thread) may already reuse the buffer.
