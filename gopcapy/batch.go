@@ -33,7 +33,7 @@ const (
 
 // RecordLayout returns the record size and the byte offsets of the record's
 // fields: sec (int64), frac, caplen, len, start, end (uint32). The layout is
-// defined once, in libpcap.go (GP_REC_*); Python asks for it through the
+// defined once, in libpcap_batch.go (GP_REC_*); Python asks for it through the
 // bridge (pybridge.BatchLayout).
 func RecordLayout() [7]int {
 	return [7]int{recordSize, recSec, recFrac, recCaplen, recLen, recStart, recEnd}
