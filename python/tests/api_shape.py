@@ -16,8 +16,13 @@ def parameters(obj: Any) -> str | None:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
         return None
-    return str(sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
-                           return_annotation=inspect.Signature.empty))
+    params = [p.replace(annotation=p.empty) for p in sig.parameters.values()]
+    # A C method's self is positional-only, "(self, /)" (Reader.next once the
+    # C part is loaded); a Python method's is not: for a caller the same API.
+    only = [p for p in params if p.kind is p.POSITIONAL_ONLY]
+    if len(only) == 1 and only[0].name == "self":
+        params[0] = params[0].replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
 
 
 def own_names(cls: type) -> list[str]:
