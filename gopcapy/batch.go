@@ -33,7 +33,7 @@ const (
 
 // RecordLayout returns the record size and the byte offsets of the record's
 // fields: sec (int64), frac, caplen, len, start, end (uint32). The layout is
-// defined once, in libpcap.go (GP_REC_*); Python asks for it through the
+// defined once, in libpcap_batch.go (GP_REC_*); Python asks for it through the
 // bridge (pybridge.BatchLayout).
 func RecordLayout() [7]int {
 	return [7]int{recordSize, recSec, recFrac, recCaplen, recLen, recStart, recEnd}
@@ -49,9 +49,7 @@ func (b *Batch) Bytes() []byte { return b.buf[:b.used] }
 // Packet returns the header and data of packet i; the data aliases the batch
 // (cut to ClassifyPrefix bytes when ReadBatchPrefix read it).
 func (b *Batch) Packet(i int) (Pkthdr, []byte) {
-	h := b.header(i)
-	m := b.buf[i*recordSize:]
-	off, end := int(binary.NativeEndian.Uint32(m[recStart:])), int(binary.NativeEndian.Uint32(m[recEnd:]))
+	h, off, end := ParseRecord(b.buf[i*recordSize:])
 	return h, b.buf[off:end]
 }
 
@@ -70,13 +68,8 @@ func (b *Batch) Data(i int) (caplen int, data []byte) {
 }
 
 func (b *Batch) header(i int) Pkthdr {
-	m := b.buf[i*recordSize:]
-	return Pkthdr{
-		Sec:    int64(binary.NativeEndian.Uint64(m[recSec:])),
-		Frac:   binary.NativeEndian.Uint32(m[recFrac:]),
-		Caplen: binary.NativeEndian.Uint32(m[recCaplen:]),
-		Len:    binary.NativeEndian.Uint32(m[recLen:]),
-	}
+	h, _, _ := ParseRecord(b.buf[i*recordSize:])
+	return h
 }
 
 // SetBuffer makes b read into buf, memory the caller owns (pybridge passes a
@@ -146,7 +139,7 @@ func (b *Batch) collect(keep func(Pkthdr, []byte) bool, spans ...span) {
 			if keep != nil && !keep(h, data) {
 				continue
 			}
-			putRecord(b.buf[b.n*recordSize:], h, off)
+			PutRecord(b.buf[b.n*recordSize:], h, off)
 			copy(b.buf[off:], data)
 			off += len(data)
 			b.n++
@@ -162,11 +155,25 @@ func (b *Batch) collect(keep func(Pkthdr, []byte) bool, spans ...span) {
 	}
 }
 
-func putRecord(m []byte, h Pkthdr, off int) {
+// PutRecord writes into m the batch record of a packet with header h whose
+// bytes start at off in the batch (and end caplen bytes later).
+func PutRecord(m []byte, h Pkthdr, off int) {
 	binary.NativeEndian.PutUint64(m[recSec:], uint64(h.Sec))
 	binary.NativeEndian.PutUint32(m[recFrac:], h.Frac)
 	binary.NativeEndian.PutUint32(m[recCaplen:], h.Caplen)
 	binary.NativeEndian.PutUint32(m[recLen:], h.Len)
 	binary.NativeEndian.PutUint32(m[recStart:], uint32(off))
 	binary.NativeEndian.PutUint32(m[recEnd:], uint32(off)+h.Caplen)
+}
+
+// ParseRecord reads the batch record at the start of m: the packet's header
+// and where its bytes start and end in the batch (unchecked).
+func ParseRecord(m []byte) (h Pkthdr, start, end int) {
+	h = Pkthdr{
+		Sec:    int64(binary.NativeEndian.Uint64(m[recSec:])),
+		Frac:   binary.NativeEndian.Uint32(m[recFrac:]),
+		Caplen: binary.NativeEndian.Uint32(m[recCaplen:]),
+		Len:    binary.NativeEndian.Uint32(m[recLen:]),
+	}
+	return h, int(binary.NativeEndian.Uint32(m[recStart:])), int(binary.NativeEndian.Uint32(m[recEnd:]))
 }

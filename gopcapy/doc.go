@@ -52,7 +52,9 @@ form the Python side decodes without a loop per packet:
 	[start, end)       each packet's data, after the records, in order
 
 Readers go by each record's start and end offsets: there may be room between
-the records and the first packet.
+the records and the first packet. The field offsets are the Record*
+constants (RecordLayout lists them); ParseRecord and PutRecord read and
+write one record.
 
 	var b gopcapy.Batch
 	for {

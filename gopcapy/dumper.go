@@ -55,7 +55,7 @@ func (d *Dumper) WritePacket(h Pkthdr, data []byte) error {
 	}
 	var b Batch
 	b.grow(recordSize + int(h.Caplen))
-	putRecord(b.buf, h, recordSize)
+	PutRecord(b.buf, h, recordSize)
 	copy(b.buf[recordSize:], data[:h.Caplen])
 	b.n, b.used = 1, recordSize+int(h.Caplen)
 	return d.WriteBatch(b.Bytes(), 1)

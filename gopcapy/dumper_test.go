@@ -179,7 +179,7 @@ func TestWriteBatchChecksEveryRecordBeforeWriting(t *testing.T) {
 	batch := func(offsets ...int) []byte {
 		buf := make([]byte, len(offsets)*RecordSize+4*len(offsets))
 		for i, off := range offsets {
-			putRecord(buf[i*RecordSize:], good, off)
+			PutRecord(buf[i*RecordSize:], good, off)
 		}
 		return buf
 	}
@@ -233,7 +233,7 @@ func TestWriteBatchChecksEveryRecordBeforeWriting(t *testing.T) {
 func TestWriteBatchWithAnOverflowingCountFailsCleanly(t *testing.T) {
 	// 28 * 658812288346769701 wraps to 12, which passes "n*recordSize > len(buf)".
 	buf := make([]byte, RecordSize+4)
-	putRecord(buf, Pkthdr{Caplen: 4, Len: 4}, RecordSize)
+	PutRecord(buf, Pkthdr{Caplen: 4, Len: 4}, RecordSize)
 	d, err := OpenDumper(filepath.Join(t.TempDir(), "d.pcap"), dltEthernet, 65535, Micro)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestClosedDumperRefusesWrites(t *testing.T) {
 		t.Errorf("WritePacket after Close = %v, want ErrDumperClosed", err)
 	}
 	buf := make([]byte, RecordSize+len(frame))
-	putRecord(buf, h, RecordSize)
+	PutRecord(buf, h, RecordSize)
 	copy(buf[RecordSize:], frame)
 	if err := d.WriteBatch(buf, 1); err != ErrDumperClosed {
 		t.Errorf("WriteBatch after Close = %v, want ErrDumperClosed", err)

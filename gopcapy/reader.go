@@ -304,70 +304,11 @@ func (r *Reader) bigFileBuffer() {
 	}
 }
 
-// Next returns the next packet; the data is a copy. It returns io.EOF at the
-// end of a file and ErrTimeout when a live capture's timeout expires.
-func (r *Reader) Next() (Pkthdr, []byte, error) {
-	if err := r.lock(); err != nil {
-		return Pkthdr{}, nil, err
-	}
-	defer r.mu.Unlock()
-	if r.pos >= r.batch.n {
-		r.pos = 0
-		if _, err := r.readLocked(&r.batch, 256, r.liveWait()); err != nil {
-			return Pkthdr{}, nil, err
-		}
-	}
-	h, data := r.batch.Packet(r.pos)
-	r.pos++
-	return h, append([]byte(nil), data...), nil
-}
-
 func (r *Reader) liveWait() time.Duration {
 	if r.timeout <= 0 {
 		return 24 * time.Hour
 	}
 	return r.timeout
-}
-
-// Dispatch calls fn for up to cnt packets (all that are ready when cnt <= 0;
-// the whole file for a capture file) and returns how many it handled. The
-// data passed to fn is only valid during the call. Breakloop ends it after
-// the packet being handled.
-func (r *Reader) Dispatch(cnt int, fn func(Pkthdr, []byte)) (int, error) {
-	n, _, err := r.dispatch(cnt, fn)
-	return n, err
-}
-
-func (r *Reader) dispatch(cnt int, fn func(Pkthdr, []byte)) (done int, broke bool, err error) {
-	var b Batch
-	for cnt <= 0 || done < cnt {
-		if r.breaking.Swap(false) {
-			return done, true, nil
-		}
-		want := 1024
-		if cnt > 0 {
-			want = min(want, cnt-done)
-		}
-		n, err := r.ReadBatch(&b, want, r.liveWait())
-		for i := 0; i < n; i++ {
-			fn(b.Packet(i))
-			done++
-			if i+1 < n && r.breaking.Load() {
-				r.unread(&b, i+1) // the next read returns them first
-				break
-			}
-		}
-		if err == io.EOF || err == ErrTimeout {
-			return done, r.breaking.Swap(false), nil
-		}
-		if err != nil {
-			return done, false, err
-		}
-		if r.live {
-			return done, r.breaking.Swap(false), nil
-		}
-	}
-	return done, r.breaking.Swap(false), nil
 }
 
 // unread hands packets [from, b.n) of b back to the reader, before any it holds.
@@ -377,33 +318,6 @@ func (r *Reader) unread(b *Batch, from int) {
 	r.spare.collect(nil, span{b, from}, span{&r.batch, r.pos})
 	r.batch, r.spare = r.spare, r.batch
 	r.pos = 0
-}
-
-// Breakloop makes a Loop or Dispatch in progress return after the packet it
-// is handling (a wait for packets ends within 100 ms); called when none is
-// running, the next one returns at once (libpcap's pcap_breakloop). Safe
-// from fn and from other goroutines.
-func (r *Reader) Breakloop() { r.breaking.Store(true) }
-
-// Loop calls fn for cnt packets (cnt <= 0: until the end of the file or
-// forever on a live capture), or until Breakloop.
-func (r *Reader) Loop(cnt int, fn func(Pkthdr, []byte)) error {
-	done := 0
-	for cnt <= 0 || done < cnt {
-		left := 0
-		if cnt > 0 {
-			left = cnt - done
-		}
-		n, broke, err := r.dispatch(left, fn)
-		done += n
-		if err != nil || broke {
-			return err
-		}
-		if n == 0 && !r.live {
-			return nil
-		}
-	}
-	return nil
 }
 
 // Datalink returns the link-layer header type (DLT_*); -3 before activation.
@@ -435,81 +349,4 @@ func (r *Reader) Net() (netw, mask uint32, err error) {
 	}
 	defer r.mu.Unlock()
 	return r.net, r.mask, nil
-}
-
-// SetFilter compiles expr (optimized, with the reader's netmask) and makes it
-// the reader's filter. Packets already read but not yet handed out by Next
-// are filtered too, so nothing read before the call escapes the new filter.
-func (r *Reader) SetFilter(expr string) error {
-	return r.setFilter(expr, nil, 0)
-}
-
-// SetFilterKeep is SetFilter for a caller holding the last `unconsumed`
-// packets of b (its last ReadBatch) unused: they are filtered and returned
-// again by the next ReadBatch, so the caller can drop them.
-func (r *Reader) SetFilterKeep(expr string, b *Batch, unconsumed int) error {
-	return r.setFilter(expr, b, unconsumed)
-}
-
-func (r *Reader) setFilter(expr string, b *Batch, unconsumed int) error {
-	if err := r.lock(); err != nil {
-		return err
-	}
-	defer r.mu.Unlock()
-	if !r.active {
-		return pcapErr("not-yet-activated pcap_t passed to pcap_compile") // libpcap's words
-	}
-	insns, err := compile(r.p, expr, true, r.mask)
-	if err != nil {
-		return pcapErr(err.Error())
-	}
-	if err := setFilter(r.p, insns); err != nil {
-		return pcapErr(err.Error())
-	}
-	r.filtered = true
-	if r.rewind(b, unconsumed) {
-		return nil
-	}
-	// Not seekable (stdin, live): filter what is held, the kept-aside packet
-	// too. The caller's unused packets come before the reader's leftovers.
-	if wire, data, ok := pendingPacket(r.pend); ok && bpfFilter(insns, data, wire) == 0 {
-		clearPending(r.pend)
-	}
-	spans := []span{{&r.batch, r.pos}}
-	if b != nil && unconsumed > 0 {
-		spans = []span{{b, max(0, b.n-unconsumed)}, {&r.batch, r.pos}}
-	}
-	r.spare.collect(func(h Pkthdr, d []byte) bool {
-		return bpfFilter(insns, d, int(h.Len)) != 0
-	}, spans...)
-	r.batch, r.spare = r.spare, r.batch
-	r.pos = 0
-	return nil
-}
-
-// rewind moves a savefile back to just after the last packet handed out, so
-// the new filter judges every later packet: those held, the one kept aside,
-// and those the old filter dropped while reading ahead. It returns false when
-// that is impossible (stdin, live capture).
-func (r *Reader) rewind(b *Batch, unconsumed int) bool {
-	if r.live {
-		return false
-	}
-	if r.ended {
-		return true // the caller saw the end; a new filter does not reopen it
-	}
-	off := r.readEnd // every packet read was handed out
-	switch {
-	case b != nil && unconsumed > 0 && b.n > 0:
-		off = b.offsetBefore(max(0, b.n-unconsumed))
-	case r.pos < r.batch.n:
-		off = r.batch.offsetBefore(r.pos)
-	}
-	if off < 0 || !seek(r.p, off) {
-		return false
-	}
-	clearPending(r.pend)
-	r.batch.n, r.pos, r.readEnd = 0, 0, off
-	r.eof, r.readErr = false, nil
-	return true
 }

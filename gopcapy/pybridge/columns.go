@@ -13,7 +13,6 @@ package pybridge
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net/netip"
@@ -215,11 +214,11 @@ func ColumnsFromReader(job, h, maxN, waitMs int) (n int, err error) {
 	return n, kinded(err)
 }
 
-// ColumnsAppendRecords decodes n packets given in the batch layout (28-byte
-// records: sec int64, frac uint32, caplen uint32, len uint32, start uint32,
-// end uint32; then the data) of the given link type into a job; nano tells
-// whether frac is in nanoseconds (else microseconds). Python uses it for
-// packets a Reader had read ahead before it was handed to read_columns.
+// ColumnsAppendRecords decodes n packets given in the batch layout
+// (gopcapy.PutRecord's records, then the data) of the given link type into a
+// job; nano tells whether frac is in nanoseconds (else microseconds). Python
+// uses it for packets a Reader had read ahead before it was handed to
+// read_columns.
 func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (rc int, err error) {
 	defer guard(&err)
 	j, err := getJob(job)
@@ -237,14 +236,7 @@ func ColumnsAppendRecords(job int, blob []byte, n, linkType int, nano bool) (rc 
 	defer j.mu.Unlock()
 	c := j.parts[0]
 	for i := 0; i < n; i++ {
-		m := blob[i*gopcapy.RecordSize:]
-		h := gopcapy.Pkthdr{
-			Sec:    int64(binary.NativeEndian.Uint64(m)),
-			Frac:   binary.NativeEndian.Uint32(m[8:]),
-			Caplen: binary.NativeEndian.Uint32(m[12:]),
-			Len:    binary.NativeEndian.Uint32(m[16:]),
-		}
-		start, end := int(binary.NativeEndian.Uint32(m[20:])), int(binary.NativeEndian.Uint32(m[24:]))
+		h, start, end := gopcapy.ParseRecord(blob[i*gopcapy.RecordSize:])
 		if start > end || end > len(blob) {
 			return 0, internalError("bad record")
 		}

@@ -3,9 +3,30 @@ package pybridge
 import (
 	"encoding/json"
 	"net"
+	"strings"
 
 	"github.com/gopcapy/gopcapy/gopcapy"
 )
+
+// FindAllDevs returns device names separated by newlines.
+func FindAllDevs() (s string, err error) {
+	defer guard(&err)
+	names, err := gopcapy.FindAllDevs()
+	if err != nil {
+		return "", kinded(err)
+	}
+	return strings.Join(names, "\n"), nil
+}
+
+// LookupDev returns the first capture device.
+func LookupDev() (s string, err error) {
+	defer guard(&err)
+	s, err = gopcapy.LookupDev()
+	return s, kinded(err)
+}
+
+// LibVersion returns libpcap's version string.
+func LibVersion() string { return gopcapy.LibVersion() }
 
 type jsonAddress struct {
 	Addr      string `json:"addr"`

@@ -7,8 +7,9 @@ package pybridge
 // FilterRead's layout of Python's buffer (size bytes, for maxN packets;
 // numbers in native order; Go writes the offsets into the tail):
 //
-//	[0, a*28)         the a admitted packets' records, as gopcapy.Batch
-//	[maxN*28, ...)    their bytes, back to back
+//	[0, a*R)          the a admitted packets' records, as gopcapy.Batch
+//	                  (R = gopcapy.RecordSize, the layout's owner)
+//	[maxN*R, ...)     their bytes, back to back
 //	classes           n bytes: the class index of every packet read, in order
 //	ids               a bytes: the class id of each admitted packet (its cls)
 //	positions         a uint32: each admitted packet's place among the n
@@ -75,7 +76,7 @@ var runs sync.Map // reader handle -> *filterRun
 var readWhole = (*gopcapy.Reader).ReadPacketAt
 
 // FilterSideSize returns the bytes FilterRead needs after the packets' bytes
-// for maxN packets: Python's buffer is maxN*28 + data bytes + this.
+// for maxN packets: Python's buffer is maxN*gopcapy.RecordSize + data bytes + this.
 func FilterSideSize(maxN int) int { return 14*maxN + 32 + filterTail }
 
 // FilterStart begins a filtered loop on reader h, handing the `unconsumed`
@@ -293,7 +294,7 @@ func (o *filterOut) classify(r *gopcapy.Reader, c *gopcapy.Classifier, b *gopcap
 			continue
 		}
 		hdr, _ := b.Packet(i)
-		putPacket(o.mem[o.admitted*gopcapy.RecordSize:], hdr, o.off)
+		gopcapy.PutRecord(o.mem[o.admitted*gopcapy.RecordSize:], hdr, o.off)
 		if dst := o.mem[o.off : o.off+caplen]; len(data) == len(dst) {
 			copy(dst, data)
 		} else if err := readWhole(r, b, i, dst); err != nil {
@@ -320,16 +321,6 @@ func (o *filterOut) finish(n, maxN int) error {
 	return nil
 }
 
-// putPacket writes a gopcapy.Batch record for a packet whose bytes start at off.
-func putPacket(m []byte, h gopcapy.Pkthdr, off int) {
-	binary.NativeEndian.PutUint64(m, uint64(h.Sec))
-	binary.NativeEndian.PutUint32(m[8:], h.Frac)
-	binary.NativeEndian.PutUint32(m[12:], h.Caplen)
-	binary.NativeEndian.PutUint32(m[16:], h.Len)
-	binary.NativeEndian.PutUint32(m[20:], uint32(off))
-	binary.NativeEndian.PutUint32(m[24:], uint32(off)+h.Caplen)
-}
-
 // putDataFormat writes into f the struct format of the a packets whose
 // records start mem and whose bytes start at dataStart, and returns its
 // length; 0 when it does not fit (Python then builds it from the records).
@@ -340,7 +331,7 @@ func putDataFormat(f []byte, mem []byte, dataStart, a int) int {
 	out := strconv.AppendInt(f[:0], int64(dataStart), 10)
 	out = append(out, 'x')
 	for i := 0; i < a; i++ {
-		out = strconv.AppendUint(out, uint64(binary.NativeEndian.Uint32(mem[i*gopcapy.RecordSize+12:])), 10)
+		out = strconv.AppendUint(out, uint64(binary.NativeEndian.Uint32(mem[i*gopcapy.RecordSize+gopcapy.RecordCaplen:])), 10)
 		out = append(out, 's')
 	}
 	if &out[0] != &f[0] {

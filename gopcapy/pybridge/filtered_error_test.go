@@ -67,7 +67,7 @@ func TestAFailedReReadKeepsThePacketsBeforeIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	const maxN = 16
-	buf := make([]byte, maxN*28+64<<10+FilterSideSize(maxN))
+	buf := make([]byte, maxN*gopcapy.RecordSize+64<<10+FilterSideSize(maxN))
 	addr := int(uintptr(unsafe.Pointer(&buf[0])))
 	n, err := FilterRead(h, maxN, 0, addr, len(buf))
 	tail := buf[len(buf)-filterTail:]

@@ -35,7 +35,7 @@ func scanFilterRead(rd *reader, run *filterRun, out *filterOut, maxN int) (n int
 		idx := c.Classify(data)
 		out.classes[n] = byte(idx)
 		if c.Admits(idx) {
-			putPacket(out.mem[out.admitted*gopcapy.RecordSize:], h, out.off)
+			gopcapy.PutRecord(out.mem[out.admitted*gopcapy.RecordSize:], h, out.off)
 			copy(out.mem[out.off:], data)
 			out.ids[out.admitted] = byte(c.ClassID(idx))
 			binary.NativeEndian.PutUint32(out.positions[4*out.admitted:], uint32(n))

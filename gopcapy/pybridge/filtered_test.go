@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/gopcapy/gopcapy/gopcapy"
 )
 
 func TestFilterCallsNeedARunningLoop(t *testing.T) {
@@ -13,7 +15,7 @@ func TestFilterCallsNeedARunningLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer Close(h)
-	buf := make([]byte, 1024*28+4096+FilterSideSize(1024))
+	buf := make([]byte, 1024*gopcapy.RecordSize+4096+FilterSideSize(1024))
 	addr := int(uintptr(unsafe.Pointer(&buf[0])))
 	if _, err := FilterRead(h, 1024, 0, addr, len(buf)); err == nil || !strings.HasPrefix(err.Error(), "InternalError") {
 		t.Fatalf("FilterRead without FilterStart: %v", err)
@@ -38,7 +40,7 @@ func TestFilterReadPutsTheAdmittedPacketsAndEveryClass(t *testing.T) {
 	}
 	defer FilterEnd(h)
 	const maxN = 16
-	buf := make([]byte, maxN*28+4096+FilterSideSize(maxN))
+	buf := make([]byte, maxN*gopcapy.RecordSize+4096+FilterSideSize(maxN))
 	addr := int(uintptr(unsafe.Pointer(&buf[0])))
 	n, err := FilterRead(h, maxN, 0, addr, len(buf))
 	if err != nil || n != 5 {

@@ -23,7 +23,6 @@ import "C"
 
 import (
 	"encoding/binary"
-	"errors"
 	"io"
 	"time"
 	"unsafe"
@@ -57,7 +56,7 @@ func BatchLayout() (b []byte, err error) {
 func BufferSize(maxN, dataBytes int) (size int, err error) {
 	defer guard(&err)
 	if maxN <= 0 || dataBytes < 0 {
-		return 0, errors.New("ValueError: bad buffer size")
+		return 0, valueError("bad buffer size")
 	}
 	return maxN*gopcapy.RecordSize + dataBytes + bufferReserve, nil
 }
@@ -79,7 +78,7 @@ func readIntoBuffer(h, maxN, waitMs, addr, size int, fill func(rd *reader, mem [
 		return 0, kinded(err)
 	}
 	if maxN <= 0 || addr == 0 || size < bufferReserve+maxN*gopcapy.RecordSize+64 {
-		return 0, errors.New("InternalError: buffer too small")
+		return 0, internalError("buffer too small")
 	}
 	mem := pyMemory(addr, size)
 	body := mem[:size-bufferReserve]

@@ -2,8 +2,6 @@ package pybridge
 
 import (
 	"encoding/binary"
-	"errors"
-	"strings"
 	"time"
 
 	"github.com/gopcapy/gopcapy/gopcapy"
@@ -65,7 +63,7 @@ func BatchBytes(h int) (b []byte, err error) {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	if rd.batch.Len() == 0 {
-		return nil, errors.New("InternalError: no batch")
+		return nil, internalError("no batch")
 	}
 	// A copy: gopy converts it to bytes after this returns, when the next
 	// read (another thread) may already reuse the buffer.
@@ -270,23 +268,3 @@ func State(h int) (state int, err error) {
 	}
 	return state | int(r.Timeout()/time.Millisecond)<<stateShift, nil
 }
-
-// FindAllDevs returns device names separated by newlines.
-func FindAllDevs() (s string, err error) {
-	defer guard(&err)
-	names, err := gopcapy.FindAllDevs()
-	if err != nil {
-		return "", kinded(err)
-	}
-	return strings.Join(names, "\n"), nil
-}
-
-// LookupDev returns the first capture device.
-func LookupDev() (s string, err error) {
-	defer guard(&err)
-	s, err = gopcapy.LookupDev()
-	return s, kinded(err)
-}
-
-// LibVersion returns libpcap's version string.
-func LibVersion() string { return gopcapy.LibVersion() }

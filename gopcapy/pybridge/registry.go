@@ -6,11 +6,7 @@
 package pybridge
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"sync"
-	"syscall"
 
 	"github.com/gopcapy/gopcapy/gopcapy"
 )
@@ -69,44 +65,4 @@ func getReader(h int) (*reader, error) {
 		return nil, errClosed
 	}
 	return rd, nil
-}
-
-// kinded gives an error the "Kind: message" form Python maps to a type.
-func kinded(err error) error {
-	var pe *gopcapy.Error
-	var be *gopcapy.BPFError
-	var errno syscall.Errno
-	var ve *gopcapy.RangeError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, gopcapy.ErrClosed):
-		return errors.New("ValueError: " + err.Error())
-	case errors.As(err, &pe):
-		return errors.New("PcapError: " + pe.Msg)
-	case errors.As(err, &be):
-		return errors.New("BPFError: " + be.Msg)
-	case errors.As(err, &ve):
-		return errors.New("ValueError: " + ve.Msg)
-	case errors.Is(err, io.EOF):
-		return errors.New("PcapError: unexpected end of file")
-	case errors.As(err, &errno):
-		// Python's OSError(errno, strerror): "OSError: 24 too many open files".
-		return fmt.Errorf("OSError: %d %s", int(errno), err.Error())
-	}
-	return errors.New("InternalError: " + err.Error())
-}
-
-// guard turns a panic into an error; use as `defer guard(&err)`.
-func guard(err *error) {
-	if p := recover(); p != nil {
-		*err = fmt.Errorf("InternalError: panic: %v", p)
-	}
-}
-
-// guardInt turns a panic into the status -1 for functions without an error.
-func guardInt(rc *int) {
-	if recover() != nil {
-		*rc = -1
-	}
 }

@@ -19,17 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow
 
 
-def _pyarrow(function: str) -> Any:
-    try:
-        import pyarrow
-    except ImportError as exc:
-        raise ImportError(
-            f"pcapy.{function}() needs pyarrow, which is not installed: "
-            "pip install 'gopcapy[arrow]' (or pip install pyarrow)"
-        ) from exc
-    return pyarrow
-
-
 def read_arrow(
     source: Source,
     filter: Optional[str] = None,  # noqa: A002 (pcapy's name for it)
@@ -47,7 +36,7 @@ def read_arrow(
     without IP; the other columns keep read_columns' integer types. The
     numeric columns share the memory Go wrote (no copy).
     """
-    pa = _pyarrow("read_arrow")
+    pa = _need("pyarrow", "read_arrow", "arrow")
     np = _need("numpy", "read_arrow")
     names, cols, table = _read(np, source, filter, fields, count, progress, on_error)
     return arrow_table(pa, np, names, cols, table)
@@ -92,7 +81,7 @@ def to_parquet(
     written to a temporary name next to ``out`` and renamed when complete,
     so a failed conversion leaves no partial ``out``.
     """
-    pa = _pyarrow("to_parquet")
+    pa = _need("pyarrow", "to_parquet", "arrow")
     np = _need("numpy", "to_parquet")
     import pyarrow.parquet as pq
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import struct
 import time
 from typing import Any, Callable, Iterator, Optional
 
+from . import _batch
 from ._column_spec import DTYPES, FIELDS
 from ._core import call, go
 from ._errors import PcapError
@@ -23,7 +23,6 @@ from ._reader import Reader
 _CHUNK = 65536
 # Longest wait in one Go call: Ctrl-C is seen between calls.
 _WAIT_MS = 100
-_RECORD = struct.Struct("=qIIIII")  # the batch layout Go reads (see batch.go)
 
 
 def files_job(paths: list[str], filter: Optional[str], count: int,  # noqa: A002
@@ -179,9 +178,10 @@ def _held_packets(reader: Reader, count: int) -> list[tuple[Any, bytes]]:
 
 def _records(pairs: list[tuple[Any, bytes]]) -> tuple[bytes, int]:
     """Packets in the batch layout Go decodes (nanosecond fractions)."""
+    record = _batch.RECORD  # Go's layout (see _batch.layout)
     head = bytearray()
-    off = len(pairs) * _RECORD.size
-    pack = _RECORD.pack
+    off = len(pairs) * record.size
+    pack = record.pack
     for hdr, data in pairs:
         sec, nsec = divmod(hdr.getts_ns(), 1_000_000_000)
         head += pack(sec, nsec, len(data), hdr.getlen(), off, off + len(data))

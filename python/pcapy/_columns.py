@@ -70,14 +70,15 @@ _DOC_ARGS = """
 """
 
 
-def _need(module: str, function: str) -> Any:
-    """Import an optional dependency, saying what to install when missing."""
+def _need(module: str, function: str, extra: str = "analysis") -> Any:
+    """Import an optional dependency, saying what to install when missing
+    (gopcapy's extra that brings it, or the module itself)."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
             f"pcapy.{function}() needs {module}, which is not installed: "
-            f"pip install 'gopcapy[analysis]' (or pip install {module})"
+            f"pip install 'gopcapy[{extra}]' (or pip install {module})"
         ) from exc
 
 
@@ -221,15 +222,21 @@ def _paths(source: Any) -> list[str]:
         )
     paths = []
     for item in items:
-        if not isinstance(item, (str, os.PathLike)):
-            raise TypeError(f"paths must be str or os.PathLike, not {type(item).__name__}")
-        path = os.fspath(item)
-        if not isinstance(path, str):
-            raise TypeError("paths must be str, not bytes")
+        path = _path_text(item)
         if "\n" in path or "\0" in path:
             raise ValueError(f"invalid path {path!r}")
         paths.append(path)
     return paths
+
+
+def _path_text(item: Any) -> str:
+    """One path given as a str or an os.PathLike, as a str (pcapy.dask's too)."""
+    if not isinstance(item, (str, os.PathLike)):
+        raise TypeError(f"paths must be str or os.PathLike, not {type(item).__name__}")
+    path = os.fspath(item)
+    if not isinstance(path, str):
+        raise TypeError("paths must be str, not bytes")
+    return path
 
 
 # pcapy.dask exports its range jobs' columns with read_columns' export.

@@ -81,12 +81,8 @@ class Dumper:
             TypeError: data is not bytes-like.
             ValueError: data is shorter than the header's caplen.
         """
-        if not self._finalizer.alive:
-            if self._closed_at_exit():
-                return
-            raise PcapError("Dumper is already closed.")
-        if self._state["error"]:
-            raise PcapError(self._state["error"])
+        if (not self._finalizer.alive or self._state["error"]) and self._unwritable():
+            return
         if not isinstance(header, _pkthdr.HEADER_CLASSES):  # every Pkthdr; no ABC lookup
             raise PcapError("Not a pkthdr object")
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
@@ -105,12 +101,8 @@ class Dumper:
 
     def flush(self) -> None:
         """Write buffered packets to the file now (beyond pcapy)."""
-        if not self._finalizer.alive:
-            if self._closed_at_exit():
-                return
-            raise PcapError("Dumper is already closed.")
-        if self._state["error"]:
-            raise PcapError(self._state["error"])
+        if (not self._finalizer.alive or self._state["error"]) and self._unwritable():
+            return
         self._pending_bytes = 0
         try:
             _write(self._h, self._pending)
@@ -126,6 +118,15 @@ class Dumper:
         """Write everything and close the file. Idempotent."""
         self._state["closed_by_user"] = True
         self._finalizer()
+
+    def _unwritable(self) -> bool:
+        """For a dumper closed or failed: True when Python's exit closed it
+        (the write is dropped, see _closed_at_exit); else raises PcapError."""
+        if not self._finalizer.alive:
+            if self._closed_at_exit():
+                return True
+            raise PcapError("Dumper is already closed.")
+        raise PcapError(self._state["error"])
 
     def _closed_at_exit(self) -> bool:
         """Closed by Python's exit, not by close(): a daemon thread still

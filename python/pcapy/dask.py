@@ -129,11 +129,7 @@ def read_pcaps(
     if filter is not None and not isinstance(filter, str):
         raise TypeError(f"filter must be a str or None, not {type(filter).__name__}")
     names = _columns._field_names(fields)
-    _check_chunk_bytes(chunk_bytes)
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
-    if storage_options is not None and not isinstance(storage_options, dict):
-        raise TypeError("storage_options must be a dict or None")
+    _check_options(chunk_bytes, on_error, storage_options)
     if index is not None and index != "ts":
         raise ValueError(f"index must be None or 'ts', not {index!r}")
     if index and "ts" not in names:
@@ -207,11 +203,7 @@ def read_flows(
     np = _need("numpy")
     if filter is not None and not isinstance(filter, str):
         raise TypeError(f"filter must be a str or None, not {type(filter).__name__}")
-    _check_chunk_bytes(chunk_bytes)
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
-    if storage_options is not None and not isinstance(storage_options, dict):
-        raise TypeError("storage_options must be a dict or None")
+    _check_options(chunk_bytes, on_error, storage_options)
     timeouts = dict(idle_timeout=idle_timeout, active_timeout=active_timeout, bidirectional=bidirectional)
     _flows._timeout_ns(idle_timeout, "idle_timeout")
     _flows._timeout_ns(active_timeout, "active_timeout")
@@ -231,12 +223,17 @@ def read_flows(
     return dd.from_delayed(level[0:1], meta=_flows_meta(np, pd, dd), verify_meta=False)
 
 
-def _check_chunk_bytes(chunk_bytes: Any) -> None:
+def _check_options(chunk_bytes: Any, on_error: Any, storage_options: Any) -> None:
+    """The checks of the arguments read_pcaps and read_flows share."""
     if chunk_bytes is not None:
         if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int):
             raise TypeError(f"chunk_bytes must be an int or None, not {type(chunk_bytes).__name__}")
         if chunk_bytes <= 0:
             raise ValueError(f"chunk_bytes must be positive, not {chunk_bytes}")
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be 'raise' or 'warn', not {on_error!r}")
+    if storage_options is not None and not isinstance(storage_options, dict):
+        raise TypeError("storage_options must be a dict or None")
 
 
 class _FlowsReader:
@@ -348,11 +345,7 @@ def _expand(fsspec: Any, paths: Paths, storage_options: dict[str, Any]) -> tuple
         raise ValueError("paths is empty")
     fs, files = None, []
     for item in items:
-        if not isinstance(item, (str, os.PathLike)):
-            raise TypeError(f"paths must be str or os.PathLike, not {type(item).__name__}")
-        text = os.fspath(item)
-        if not isinstance(text, str):
-            raise TypeError("paths must be str, not bytes")
+        text = _columns._path_text(item)
         item_fs, path = fsspec.core.url_to_fs(text, **storage_options)
         if fs is None:
             fs = item_fs
