@@ -102,6 +102,12 @@ func (r *Reader) ScanFile(s *FileScan, maxN int, fn func(h Pkthdr, data []byte, 
 		return 0, false
 	}
 	defer r.mu.Unlock()
+	return r.scanLocked(s, maxN, fn)
+}
+
+// scanLocked is ScanFile with r locked (ReadBatch's reads use it too, see
+// batch_scan.go).
+func (r *Reader) scanLocked(s *FileScan, maxN int, fn func(h Pkthdr, data []byte, end int64) ScanStep) (n int, more bool) {
 	if s.r != r {
 		s.setup(r)
 	}
