@@ -2,6 +2,7 @@ package gopcapy
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -111,7 +112,14 @@ func sameTrace(got, want readTrace) string {
 // filter installed mid-file.
 func TestScannedBatchesAreLibpcapBatches(t *testing.T) {
 	files := scanCases(t)
-	files["plain"] = writePcap(t, filepath.Join(t.TempDir(), "plain.pcap"), layers.LinkTypeEthernet, 65535, false, prefixRecs())
+	dir := t.TempDir()
+	files["plain"] = writePcap(t, filepath.Join(dir, "plain.pcap"), layers.LinkTypeEthernet, 65535, false, prefixRecs())
+	// A snapshot length past libpcap's maximum does not let a longer record
+	// through: libpcap refuses it.
+	huge := pcapBytes(binary.LittleEndian, false, 1<<31-1, 1, prefixRecs()[:12])
+	huge = append(huge, recordHeader(binary.LittleEndian, 1, 2, 300000, 300000)...)
+	huge = append(huge, make([]byte, 300000)...)
+	files["huge-snaplen"] = writeFile(t, filepath.Join(dir, "huge.pcap"), append(huge, pcapBytes(binary.LittleEndian, false, 0, 1, prefixRecs()[:5])[24:]...))
 	scripts := []batchScript{
 		{maxN: 7, filterAt: -1},
 		{maxN: 256, filterAt: -1},
