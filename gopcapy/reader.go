@@ -137,6 +137,7 @@ func (r *Reader) Close() {
 	freeFileBuffer(r.fileBuf) // after the stream that used it was closed
 	freePending(r.pend)
 	r.p, r.pend, r.fileBuf = nil, nil, nil
+	r.scan = batchScan{} // its buffer, now
 }
 
 // Closed reports whether Close was called.
