@@ -28,7 +28,7 @@ type FileScan struct {
 	nanoIn  bool       // the file's fractions are nanoseconds
 	scale   int64      // multiply (> 0) or divide (< 0) the file's fraction into the handle's unit
 	fracDiv uint32     // then divide into the reader's precision, as gp_put_record does
-	snap    uint32     // libpcap's snapshot length: longer records are libpcap's to cut
+	snap    uint32     // libpcap's snapshot length, at most maxSnaplen: longer records are libpcap's to cut or refuse
 	fd      int
 	buf     []byte
 	at      int64 // file offset of buf[0]
@@ -77,7 +77,10 @@ func (s *FileScan) setup(r *Reader) {
 	case !s.nanoIn && handleNano:
 		s.scale = 1000
 	}
-	s.fracDiv, s.snap = r.fracDiv, uint32(snapshot(r.p))
+	// libpcap refuses a record longer than its per-link-type maximum
+	// (262144 for most) whatever the file's snapshot length says; above the
+	// common maximum, libpcap, which knows, reads.
+	s.fracDiv, s.snap = r.fracDiv, uint32(min(snapshot(r.p), maxSnaplen))
 	s.usable = true
 }
 
@@ -102,6 +105,12 @@ func (r *Reader) ScanFile(s *FileScan, maxN int, fn func(h Pkthdr, data []byte, 
 		return 0, false
 	}
 	defer r.mu.Unlock()
+	return r.scanLocked(s, maxN, fn)
+}
+
+// scanLocked is ScanFile with r locked (ReadBatch's reads use it too, see
+// batch_scan.go).
+func (r *Reader) scanLocked(s *FileScan, maxN int, fn func(h Pkthdr, data []byte, end int64) ScanStep) (n int, more bool) {
 	if s.r != r {
 		s.setup(r)
 	}

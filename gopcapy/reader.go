@@ -63,6 +63,7 @@ type Reader struct {
 	forward  bool           // the read in progress records no file offsets (ReadBatchForward)
 	prefix   int            // the read in progress copies at most this many bytes per packet (ReadBatchPrefix)
 	filtered bool           // SetFilter set a filter: only libpcap reads the file (see ScanFile)
+	scan     batchScan      // ReadBatch's reads of a plain pcap file (batch_scan.go)
 
 	batch Batch // the last batch read; packets before pos were handed out
 	pos   int
@@ -136,6 +137,7 @@ func (r *Reader) Close() {
 	freeFileBuffer(r.fileBuf) // after the stream that used it was closed
 	freePending(r.pend)
 	r.p, r.pend, r.fileBuf = nil, nil, nil
+	r.scan = batchScan{} // its buffer, now
 }
 
 // Closed reports whether Close was called.
@@ -229,6 +231,9 @@ func (r *Reader) readLocked(b *Batch, maxN int, wait time.Duration) (int, error)
 	if r.eof || !r.active {
 		r.ended = r.eof
 		return 0, io.EOF
+	}
+	if n := r.scanBatch(b, maxN); n > 0 {
+		return n, nil
 	}
 	deadline := time.Now().Add(wait)
 	for {
