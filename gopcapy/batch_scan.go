@@ -41,7 +41,7 @@ func (r *Reader) scanBatch(b *Batch, maxN int) int {
 		if k == 0 {
 			start = end - int64(16+len(data)) // where this record's header starts
 		}
-		putRecord(buf[k*recordSize:], h, off)
+		PutRecord(buf[k*recordSize:], h, off)
 		copy(buf[off:], data)
 		ends[k] = end
 		off += len(data)
