@@ -8,7 +8,7 @@ packet, and prints JSON: the CPU time per packet of each cumulative stage
 (the minimum over the repetitions), so the differences between stages are
 what each stage costs:
 
-  read      Go reads the packets into the buffer (libpcap, one copy)
+  read      Go reads the packets into the buffer (one copy: Go's own pcap reader, or libpcap's)
   pairs     + the (Pkthdr, bytes) pairs, made by the C iterator (_hotpath.Batch)
   callback  + a no-op callback called with each pair by the C loop (_hotpath.run)
   floor     the no-op callback over pairs already in memory, for comparison

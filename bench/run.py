@@ -329,7 +329,7 @@ def stage_table(stages: dict) -> list[str]:
     lines = ["", "Where a packet's time goes in our `loop(-1, cb)` with a no-op callback "
                  "(bench/breakdown.py: the file read through a Reader's buffer, adding one stage "
                  "at a time; CPU ns per packet, the least of 3 runs):", "",
-             "| capture | Go reads it (libpcap, one copy) | + (Pkthdr, bytes) pairs (C) "
+             "| capture | Go reads it (one copy) | + (Pkthdr, bytes) pairs (C) "
              "| + the callback (C loop) | total | floor (callback over pairs in memory) |",
              "|---|---:|---:|---:|---:|---:|"]
     for path, result in stages.items():
@@ -444,20 +444,22 @@ def write_markdown(path: Path, args, pcap: Path, table: str) -> None:
 
 WHERE_THE_TIME_GOES = """## Where the time goes
 
-Per packet, both modules read through libpcap (`pcap_next_ex`) and copy the packet into a
-`bytes`. pcapy-ng then makes one C `Pkthdr` object, whose integers exist only when `getts()`,
-`getcaplen()` or `getlen()` are called, and calls the callback from C. This project reads a
-batch in one Go call (libpcap copies each packet once more, into a buffer Python owns) and a
-small C extension (`python/csrc/_hotpath.c`, built beside the Go one) walks the batch: per
+Per packet, pcapy-ng reads through libpcap (`pcap_next_ex`: stdio's buffer, then libpcap's)
+and copies the packet into a `bytes`; it then makes one C `Pkthdr` object, whose integers exist
+only when `getts()`, `getcaplen()` or `getlen()` are called, and calls the callback from C. This
+project reads a batch in one Go call: a plain pcap file without a filter is read by Go itself
+(gopcapy/batch_scan.go over ScanFile: 256 KiB preads, each packet copied once into a buffer
+Python owns), anything else (pcapng, a filter, live captures, odd records) through libpcap,
+which copies once more; then a small C extension (`python/csrc/_hotpath.c`, built beside the Go one) walks the batch: per
 packet it makes the `bytes` and a `Pkthdr` (a tuple subclass in C with its methods in C, so a
 header unpacks, compares, hashes and pickles as the 4-tuple), and calls the callback straight
 from C (`loop`, `dispatch`) or hands the pair to `next()` (a C method too): no Python code of
 the package runs per packet.
 
 So with a callback that does nothing (pcapy-ng's `raw_loop`), its lazy C header is cheaper
-than our header of ready integers, and the extra copy into the batch buffer costs about what
-libpcap's parsing does: that is the distance to the floor in the breakdown table, and why
-`raw_loop` stays near pcapy-ng. Once the code asks for the header's fields (`getts()`,
+than our header of ready integers (a tuple with its ints made), and the copy into the batch
+buffer is one more than the `bytes` needs: that is the distance to the floor in the breakdown
+table, and why `raw_loop` gains least. Once the code asks for the header's fields (`getts()`,
 `getcaplen()`: this benchmark's own workloads), pcapy-ng pays for the integers too, and our
 batching wins. The "most ratio possible" column bounds what any binding could reach: a
 target above it is out of reach whatever the binding does, since the floor is the
