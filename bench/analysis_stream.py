@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 OURS = ROOT / ".venv" / "bin" / "python"
 FLOW_KEY = ["src_ip", "dst_ip", "src_port", "dst_port", "protocol"]
+PCAPNG = "pcapng: "  # workloads named so read the same packets written as pcapng
+FILTER = "tcp"  # the filter of the filtered rows (C floor and read_columns)
+FILTERED = f"read_columns (all columns), filter '{FILTER}'"
 
 
 def w_read_columns(path: str) -> dict:
@@ -41,6 +44,13 @@ def w_read_columns_ts_len(path: str) -> dict:
     import pcapy
 
     cols = pcapy.read_columns(path, fields=["ts", "len"])
+    return {"rows": len(cols["ts"])}
+
+
+def w_read_columns_tcp(path: str) -> dict:
+    import pcapy
+
+    cols = pcapy.read_columns(path, FILTER)
     return {"rows": len(cols["ts"])}
 
 
@@ -98,6 +108,9 @@ def w_nfstream(path: str) -> dict:
 WORKERS = {
     "read_columns (all columns)": w_read_columns,
     "read_columns (ts, len)": w_read_columns_ts_len,
+    FILTERED: w_read_columns_tcp,
+    PCAPNG + "read_columns (all columns)": w_read_columns,
+    PCAPNG + "read_columns (ts, len)": w_read_columns_ts_len,
     "iter_columns (all, 1M-row chunks)": w_iter_columns,
     "read_arrow (all columns)": w_read_arrow,
     "to_parquet (zstd)": w_to_parquet,
@@ -140,14 +153,39 @@ def run_cat(path: Path) -> dict:
     return {"seconds": time.perf_counter() - t0}
 
 
-def run_floor(exe: Path, path: Path) -> dict:
-    out = subprocess.run([str(exe), str(path), str(1 << 20)], capture_output=True, text=True, check=True)
+def run_floor(exe: Path, path: Path, bpf: str | None = None) -> dict:
+    argv = [str(exe), str(path), str(1 << 20)] + ([bpf] if bpf else [])
+    out = subprocess.run(argv, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def pcapng_copy(path: Path) -> Path:
+    """The same packets as a pcapng file (made once, beside the benchmark's outputs)."""
+    out = OUT / (path.stem + ".pcapng")
+    if not out.exists() or out.stat().st_mtime < path.stat().st_mtime:
+        import pcapy
+        from pcapy._frames import write_pcapng
+
+        def packets():
+            r = pcapy.open_offline(str(path))
+            while True:
+                hdr, data = r.next()
+                if hdr is None:
+                    return
+                sec, usec = hdr.getts()
+                yield sec * 1_000_000_000 + usec * 1000, data
+
+        tmp = out.with_suffix(".tmp")
+        write_pcapng(tmp, packets())
+        tmp.replace(out)
+    return out
 
 
 def section(path: Path, runs: int, nfstream_runs: int, floor_exe: Path | None) -> list[str]:
     """Run the rounds and return the report's lines (markdown)."""
-    names = ["cat"] + (["C floor"] if floor_exe else []) + list(WORKERS)
+    floors = ["C floor", f"C floor, filter '{FILTER}'"] if floor_exe else []
+    names = ["cat"] + floors + list(WORKERS)
+    ng = pcapng_copy(path)
     times: dict[str, list[float]] = {n: [] for n in names}
     ratios: dict[str, list[float]] = {n: [] for n in names}
     results: dict[str, dict] = {}
@@ -155,9 +193,13 @@ def section(path: Path, runs: int, nfstream_runs: int, floor_exe: Path | None) -
         for name in names[1:]:
             if name.startswith("NFStream") and i >= nfstream_runs or not name.startswith("NFStream") and i >= runs:
                 continue
-            cat = run_cat(path)["seconds"]
+            file = ng if name.startswith(PCAPNG) else path
+            cat = run_cat(file)["seconds"]
             times["cat"].append(cat)
-            r = run_floor(floor_exe, path) if name == "C floor" else run_worker(name, path)
+            if name in floors:
+                r = run_floor(floor_exe, file, FILTER if name != "C floor" else None)
+            else:
+                r = run_worker(name, file)
             results[name] = r
             times[name].append(r["seconds"])
             ratios[name].append(r["seconds"] / cat)
@@ -175,8 +217,28 @@ def section(path: Path, runs: int, nfstream_runs: int, floor_exe: Path | None) -
     ]
     for name in names[1:]:
         rs = ratios[name]
+        if not rs:  # not run (--nfstream-runs 0)
+            continue
         lines.append(f"| {name} | {statistics.median(times[name]):.3f} s | {statistics.median(rs):.1f}x | "
                      f"{min(rs):.1f}x-{max(rs):.1f}x |")
+    def median_ratio(name: str, base: str) -> float:
+        return statistics.median(times[name]) / statistics.median(times[base])
+
+    def cost(name: str, base: str) -> float:  # the median of round-by-round differences
+        return statistics.median(a - b for a, b in zip(times[name], times[base]))
+
+    lines += [
+        "",
+        f"pcapng (the same packets, {ng.stat().st_size / 1e6:,.0f} MB: the rows marked pcapng) over pcap, median "
+        f"times: all columns {median_ratio(PCAPNG + 'read_columns (all columns)', 'read_columns (all columns)'):.2f}x, "
+        f"ts+len {median_ratio(PCAPNG + 'read_columns (ts, len)', 'read_columns (ts, len)'):.2f}x.",
+    ]
+    if floors:
+        lines += [
+            "",
+            f"Filter '{FILTER}': read_columns takes {cost(FILTERED, 'read_columns (all columns)'):+.3f} s over no "
+            f"filter; libpcap's own loop {cost(floors[1], floors[0]):+.3f} s (what the filter itself costs).",
+        ]
     ours = results.get("read_flows", {})
     theirs = results.get("NFStream 6.6.0 (flows, no dissection)", {})
     if ours and theirs:
