@@ -448,8 +448,8 @@ Per packet, pcapy-ng reads through libpcap (`pcap_next_ex`: stdio's buffer, then
 and copies the packet into a `bytes`; it then makes one C `Pkthdr` object, whose integers exist
 only when `getts()`, `getcaplen()` or `getlen()` are called, and calls the callback from C. This
 project reads a batch in one Go call: a plain pcap file without a filter is read by Go itself
-(gopcapy/batch_scan.go over ScanFile: 256 KiB preads, each packet copied once into a buffer
-Python owns), anything else (pcapng, a filter, live captures, odd records) through libpcap,
+(gopcapy/batch_scan.go over ScanFile: preads of the file straight into a buffer Python owns,
+each packet copied once, by the kernel), anything else (pcapng, a filter, live captures, odd records) through libpcap,
 which copies once more; then a small C extension (`python/csrc/_hotpath.c`, built beside the Go one) walks the batch: per
 packet it makes the `bytes` and a `Pkthdr` (a tuple subclass in C with its methods in C, so a
 header unpacks, compares, hashes and pickles as the 4-tuple), and calls the callback straight

@@ -17,6 +17,8 @@ type Batch struct {
 	ends  []int64
 	// truncated: read by ReadBatchPrefix, each packet's data cut to ClassifyPrefix bytes
 	truncated bool
+	// inPlace: the packets' bytes may lie apart (SetInPlaceBuffer)
+	inPlace bool
 }
 
 // RecordSize is the size in bytes of one packet record in a Batch, and
@@ -78,7 +80,17 @@ func (b *Batch) header(i int) Pkthdr {
 // or many packets left over from SetFilter) uses a Go allocation instead;
 // InBuffer tells whether b's packets are in buf.
 func (b *Batch) SetBuffer(buf []byte) {
-	b.buf, b.n, b.used = buf, 0, 0
+	b.buf, b.n, b.used, b.inPlace = buf, 0, 0, false
+}
+
+// SetInPlaceBuffer is SetBuffer for a reader that goes by each record's
+// start and end only: a read may then leave the packets' bytes apart, with
+// other bytes between them (a plain pcap file is read straight into buf,
+// its record headers too, see batch_scan.go), where SetBuffer's reads put
+// them back to back from DataStart.
+func (b *Batch) SetInPlaceBuffer(buf []byte) {
+	b.SetBuffer(buf)
+	b.inPlace = true
 }
 
 // InBuffer reports whether b holds its packets in buf (see SetBuffer).

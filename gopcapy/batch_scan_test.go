@@ -23,12 +23,15 @@ type readTrace struct {
 // batchScript says how traceReads reads: maxN packets a ReadBatch, in a
 // buffer of bufSize bytes (0: the Batch's own), a Next before each ReadBatch,
 // a filter installed once filterAt packets were handed out (-1: none), the
-// packets read past it handed back with SetFilterKeep.
+// packets read past it handed back with SetFilterKeep; inPlace: the buffer
+// set with SetInPlaceBuffer (otherwise each batch's bytes are checked back
+// to back).
 type batchScript struct {
 	maxN, bufSize int
 	next          bool
 	filter        string
 	filterAt      int
+	inPlace       bool
 }
 
 // traceReads reads r to its end by script; with libpcapOnly, every read is
@@ -38,8 +41,14 @@ func traceReads(t *testing.T, r *Reader, sc batchScript, libpcapOnly bool) readT
 	r.scan.off = libpcapOnly
 	tr := readTrace{readEnd: map[int]int64{}}
 	var b Batch
+	var buf []byte
 	if sc.bufSize > 0 {
-		b.SetBuffer(make([]byte, sc.bufSize))
+		buf = make([]byte, sc.bufSize)
+	}
+	if sc.inPlace {
+		b.SetInPlaceBuffer(buf)
+	} else if buf != nil {
+		b.SetBuffer(buf)
 	}
 	for round := 0; round < 1e5; round++ {
 		if sc.next {
@@ -52,6 +61,9 @@ func traceReads(t *testing.T, r *Reader, sc batchScript, libpcapOnly bool) readT
 			tr.offsets = append(tr.offsets, [2]int64{-2, -2}) // Next shows none
 		}
 		n, err := r.ReadBatch(&b, sc.maxN, 0)
+		if !sc.inPlace && n > 0 {
+			checkPacked(t, &b)
+		}
 		for i := 0; i < n; i++ {
 			h, data := b.Packet(i)
 			tr.packets = append(tr.packets, packet{h, bytes.Clone(data)})
@@ -75,6 +87,23 @@ func traceReads(t *testing.T, r *Reader, sc batchScript, libpcapOnly bool) readT
 	}
 	t.Fatal("never ended")
 	return tr
+}
+
+// checkPacked fails t unless b's packets' bytes lie back to back from its
+// DataStart up to the end of Bytes.
+func checkPacked(t *testing.T, b *Batch) {
+	t.Helper()
+	at := b.DataStart()
+	for i := 0; i < b.Len(); i++ {
+		_, start, end := ParseRecord(b.buf[i*RecordSize:])
+		if start != at {
+			t.Fatalf("packet %d of a packed batch starts at %d, want %d", i, start, at)
+		}
+		at = end
+	}
+	if at != len(b.Bytes()) {
+		t.Fatalf("a packed batch's bytes end at %d, Bytes at %d", at, len(b.Bytes()))
+	}
 }
 
 // sameTrace reports how got differs from libpcap's trace want ("" if not).
@@ -128,6 +157,18 @@ func TestScannedBatchesAreLibpcapBatches(t *testing.T) {
 		{maxN: 7, filter: "tcp", filterAt: 17},
 		{maxN: 9, next: true, filter: "udp", filterAt: 4},
 		{maxN: 4, bufSize: 4*RecordSize + 900, filter: "tcp", filterAt: 30},
+		// The file read straight into the data area: the same, and records
+		// cut by its end (read again by the next batch), records bigger than
+		// all of it (libpcap's), a first read too short for the batch (read on).
+		{maxN: 7, filterAt: -1, inPlace: true},
+		{maxN: 256, filterAt: -1, inPlace: true},
+		{maxN: 5, bufSize: 5*RecordSize + 600, filterAt: -1, inPlace: true},
+		{maxN: 6, next: true, filterAt: -1, inPlace: true},
+		{maxN: 7, filter: "tcp", filterAt: 17, inPlace: true},
+		{maxN: 4, bufSize: 4*RecordSize + 900, filter: "tcp", filterAt: 30, inPlace: true},
+		{maxN: 3, bufSize: 3*RecordSize + 1000, filterAt: -1, inPlace: true},
+		{maxN: 64, bufSize: 64*RecordSize + 2500, filterAt: -1, inPlace: true},
+		{maxN: 200, bufSize: 200*RecordSize + 1600, next: true, filterAt: -1, inPlace: true},
 	}
 	scanned := 0
 	for name, path := range files {
@@ -139,7 +180,7 @@ func TestScannedBatchesAreLibpcapBatches(t *testing.T) {
 				if diff := sameTrace(got, want); diff != "" {
 					t.Errorf("%s prec %d script %d: %s", name, prec, i, diff)
 				}
-				if r.scan.fs.buf != nil { // ScanFile read the file
+				if r.scan.fs.buf != nil || r.scan.perPacket > 0 { // ScanFile read the file
 					scanned++
 				}
 			}
@@ -149,5 +190,34 @@ func TestScannedBatchesAreLibpcapBatches(t *testing.T) {
 	// their pseudo-headers), under each precision and script.
 	if want := (len(files) - 3) * 2 * len(scripts); scanned != want {
 		t.Fatalf("ScanFile read %d of the reads, want %d", scanned, want)
+	}
+}
+
+// A plain pcap file is read straight into the batch's data area: each
+// packet's bytes lie where the file has them, after its 16-byte record
+// header, so the packets of a batch are 16 bytes apart; SetBuffer's are
+// back to back.
+func TestScannedBatchReadsFileInPlace(t *testing.T) {
+	path := writePcap(t, filepath.Join(t.TempDir(), "plain.pcap"), layers.LinkTypeEthernet, 65535, false, prefixRecs())
+	for _, inPlace := range []bool{false, true} {
+		var b Batch
+		buf := make([]byte, 8*RecordSize+1<<16)
+		gap := 0
+		if inPlace {
+			b.SetInPlaceBuffer(buf)
+			gap = 16
+		} else {
+			b.SetBuffer(buf)
+		}
+		n, err := open(t, path, Micro).ReadBatch(&b, 8, 0)
+		if err != nil || n < 2 {
+			t.Fatalf("ReadBatch: %d, %v", n, err)
+		}
+		for i := 1; i < n; i++ {
+			_, _, prevEnd := ParseRecord(b.buf[(i-1)*RecordSize:])
+			if _, start, _ := ParseRecord(b.buf[i*RecordSize:]); start != prevEnd+gap {
+				t.Fatalf("in place %v: packet %d starts at %d, the one before ends at %d", inPlace, i, start, prevEnd)
+			}
+		}
 	}
 }

@@ -33,6 +33,10 @@ type FileScan struct {
 	buf     []byte
 	at      int64 // file offset of buf[0]
 	lo, hi  int   // buf[lo:hi] is what is not yet handed out
+	// lent: buf is a batch's data area, lent for one read (fillLent in
+	// batch_scan.go); want is how much its next read asks for.
+	lent bool
+	want int
 }
 
 // Link types whose records libpcap passes through unchanged whatever the
@@ -184,6 +188,9 @@ func (s *FileScan) peek() (Pkthdr, []byte, bool) {
 // fill makes buf[lo:] hold at least need bytes of the file: false at the
 // end of the file or on a read error (libpcap then reads and reports it).
 func (s *FileScan) fill(need int) bool {
+	if s.lent {
+		return s.fillLent(need)
+	}
 	if len(s.buf) < max(need, scanChunk) {
 		buf := make([]byte, max(need, scanChunk))
 		copy(buf, s.buf[s.lo:s.hi])

@@ -9,7 +9,10 @@ package pybridge
 // Layout of the buffer after a read of n packets (all numbers native order):
 //
 //	[0, n*RecordSize)  records, as gopcapy.Batch (BatchLayout gives Python their layout)
-//	[start0, used)     the packets' bytes, back to back
+//	[start0, used)     the packets' bytes where the records say: ReadInto
+//	                   may leave other bytes between them (a plain pcap
+//	                   file is read straight in, its record headers too),
+//	                   ReadNgInto puts them back to back
 //	last 16 bytes      ReadNgInto: two uint64 (meta, used)
 //
 // Python sizes the buffer with BufferSize; its last bufferReserve bytes are
@@ -72,6 +75,8 @@ func pyMemory(addr, size int) []byte {
 // It returns the packets and the buffer; n == 0 is end of file, -1 a timeout,
 // and -(n+1) means the n packets did not fit and are in Go memory (get them
 // with BatchBytes).
+// fill is given packets back to back (Batch.SetBuffer; without fill, the
+// packets may lie apart: Batch.SetInPlaceBuffer).
 func readIntoBuffer(h, maxN, waitMs, addr, size int, fill func(rd *reader, mem []byte, n int)) (int, error) {
 	rd, err := getReader(h)
 	if err != nil {
@@ -84,7 +89,11 @@ func readIntoBuffer(h, maxN, waitMs, addr, size int, fill func(rd *reader, mem [
 	body := mem[:size-bufferReserve]
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
-	rd.batch.SetBuffer(body)
+	if fill != nil {
+		rd.batch.SetBuffer(body)
+	} else {
+		rd.batch.SetInPlaceBuffer(body)
+	}
 	n, err := rd.r.ReadBatch(&rd.batch, maxN, time.Duration(waitMs)*time.Millisecond)
 	switch {
 	case err == io.EOF:

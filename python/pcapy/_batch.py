@@ -3,7 +3,8 @@
 A reader of a file owns a Buffer: one ``array('B')`` whose address Go gets,
 so libpcap's packets are copied once, straight into Python's memory (layout in
 gopcapy/pybridge/pybuffer.go): one record per packet, then the packets'
-bytes. The record layout is Go's (gopcapy.RecordLayout): Python learns it from
+bytes, where the records say (a plain pcap file is read straight in, so
+other bytes lie between them; only next_batch's are back to back). The record layout is Go's (gopcapy.RecordLayout): Python learns it from
 the bridge (layout(), RECORD, RECORD_SIZE) and the C part (_hotpath.c) is told
 it once. The C iterator Batch makes each (Pkthdr, bytes) pair when it is
 handed out.
