@@ -31,6 +31,7 @@ setup: system $(PY)  ## Set up everything: system packages, Go tools, .venv, ref
 .PHONY: build
 build: system $(PY)  ## Build the Go extension (incremental) and put pcapy on .venv's path
 	$(PY) build.py
+	go run ./tools/bridgestub
 	@echo "$(CURDIR)/python" > "$(SITE)/gopcapy-dev.pth"
 
 $(SAMPLE): python/tests/capgen.py python/pcapy/_frames.py | $(PY)
@@ -100,7 +101,6 @@ lint: build  ## gofmt, go vet, ruff, mypy --strict, the bridge stub (fresh, and 
 	@test -z "$$(gofmt -l gopcapy tools)" || (gofmt -l gopcapy tools; exit 1)
 	go vet ./gopcapy/... ./tools/...
 	$(PY) -m ruff check python examples build.py setup.py tools
-	go run ./tools/bridgestub -check
 	$(PY) -m mypy
 	MYPYPATH=python/stubs $(PY) -m mypy.stubtest --allowlist python/stubs/stubtest-allowlist.txt pcapy._gopcapy._gopcapy
 
