@@ -1,8 +1,11 @@
 """The analysis benchmark's second part: reading speed against `cat`, the
 C floor, chunks, Arrow, flows, and read_flows against NFStream.
 
-usage: python bench/analysis_stream.py [--runs R] [--nfstream-runs N] CAPTURE
-       (bench/analysis_bench.py runs it on its capture and adds its report)
+usage: python bench/analysis_stream.py [--runs R] [--nfstream-runs N] [--out DIR] [--only NAME]... CAPTURE
+       (bench/analysis_bench.py runs it on its capture and adds its report;
+       --only runs just the named rows, e.g. --only 'read_columns (all columns)'
+       --only 'pcapng: read_columns (all columns)'; --out (or BENCH_OUT) is where
+       the pcapng copy and other outputs go, so that they are made once)
        python bench/analysis_stream.py --worker WORKLOAD CAPTURE   (one timed run, JSON)
 
 Every workload runs in a fresh process (imports and a warm-up of the Go
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import statistics
 import subprocess
@@ -25,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bench" / "out"
+OUT = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))  # workers inherit BENCH_OUT
 OURS = ROOT / ".venv" / "bin" / "python"
 FLOW_KEY = ["src_ip", "dst_ip", "src_port", "dst_port", "protocol"]
 PCAPNG = "pcapng: "  # workloads named so read the same packets written as pcapng
@@ -181,10 +185,11 @@ def pcapng_copy(path: Path) -> Path:
     return out
 
 
-def section(path: Path, runs: int, nfstream_runs: int, floor_exe: Path | None) -> list[str]:
-    """Run the rounds and return the report's lines (markdown)."""
+def section(path: Path, runs: int, nfstream_runs: int, floor_exe: Path | None,
+            only: list[str] | None = None) -> list[str]:
+    """Run the rounds and return the report's lines (markdown); only: just these rows."""
     floors = ["C floor", f"C floor, filter '{FILTER}'"] if floor_exe else []
-    names = ["cat"] + floors + list(WORKERS)
+    names = ["cat"] + [n for n in floors + list(WORKERS) if not only or n in only]
     ng = pcapng_copy(path)
     times: dict[str, list[float]] = {n: [] for n in names}
     ratios: dict[str, list[float]] = {n: [] for n in names}
@@ -227,13 +232,23 @@ def section(path: Path, runs: int, nfstream_runs: int, floor_exe: Path | None) -
     def cost(name: str, base: str) -> float:  # the median of round-by-round differences
         return statistics.median(a - b for a, b in zip(times[name], times[base]))
 
-    lines += [
-        "",
-        f"pcapng (the same packets, {ng.stat().st_size / 1e6:,.0f} MB: the rows marked pcapng) over pcap, median "
-        f"times: all columns {median_ratio(PCAPNG + 'read_columns (all columns)', 'read_columns (all columns)'):.2f}x, "
-        f"ts+len {median_ratio(PCAPNG + 'read_columns (ts, len)', 'read_columns (ts, len)'):.2f}x.",
-    ]
-    if floors:
+    def have(*rows: str) -> bool:
+        return all(times.get(r) for r in rows)
+
+    pairs = [(PCAPNG + "read_columns (all columns)", "read_columns (all columns)"),
+             (PCAPNG + "read_columns (ts, len)", "read_columns (ts, len)")]
+    if have(*pairs[0], *pairs[1]):
+        lines += [
+            "",
+            f"pcapng (the same packets, {ng.stat().st_size / 1e6:,.0f} MB: the rows marked pcapng) over pcap, median "
+            f"times: all columns {median_ratio(PCAPNG + 'read_columns (all columns)', 'read_columns (all columns)'):.2f}x, "
+            f"ts+len {median_ratio(PCAPNG + 'read_columns (ts, len)', 'read_columns (ts, len)'):.2f}x "
+            "(paired by round: " + ", ".join(
+                f"{statistics.median(a / b for a, b in zip(times[ng_row], times[row])):.2f}x "
+                f"[{min(a / b for a, b in zip(times[ng_row], times[row])):.2f}-"
+                f"{max(a / b for a, b in zip(times[ng_row], times[row])):.2f}]" for ng_row, row in pairs) + ").",
+        ]
+    if floors and have(FILTERED, "read_columns (all columns)", *floors):
         lines += [
             "",
             f"Filter '{FILTER}': read_columns takes {cost(FILTERED, 'read_columns (all columns)'):+.3f} s over no "
@@ -266,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--nfstream-runs", type=int, default=2)
+    ap.add_argument("--out", type=Path, help="where outputs go (default: BENCH_OUT or bench/out)")
+    ap.add_argument("--only", action="append", choices=["C floor", f"C floor, filter '{FILTER}'", *WORKERS],
+                    help="run only this row (repeatable)")
     ap.add_argument("--worker", nargs=2, metavar=("WORKLOAD", "PCAP"), help=argparse.SUPPRESS)
     ap.add_argument("capture", nargs="?")
     args = ap.parse_args(argv)
@@ -274,8 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "bench"))
     import run as bench_run
 
+    global OUT
+    if args.out:
+        OUT = args.out
+        os.environ["BENCH_OUT"] = str(args.out)  # for the workers
     OUT.mkdir(parents=True, exist_ok=True)
-    print("\n".join(section(Path(args.capture), args.runs, args.nfstream_runs, bench_run.cfloor(OUT))))
+    print("\n".join(section(Path(args.capture), args.runs, args.nfstream_runs, bench_run.cfloor(OUT), args.only)))
     return 0
 
 

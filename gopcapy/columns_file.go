@@ -67,12 +67,12 @@ type FileColumns struct {
 	grown    bool
 
 	// A pcapng file is read in Go by a range reader over the whole file
-	// (columns_range.go), from ngPos on; at anything it does not take
-	// (damage, a second section...) the rows go and libpcap reads the file
-	// from its start: errors and odd cases stay libpcap's.
-	ng     *rangeReader
-	ngFile *os.File
-	ngPos  int64
+	// (columns_range.go), from ngPos on, its blocks read ahead by a
+	// goroutine (range_ahead.go); at anything it does not take (damage, a
+	// second section...) the rows go and libpcap reads the file from its
+	// start: errors and odd cases stay libpcap's.
+	ng    *rangeReader
+	ngPos int64
 }
 
 // OpenFileColumns opens a capture file for reading into columns that keep
@@ -106,14 +106,20 @@ func (f *FileColumns) openNg() {
 		file.Close()
 		return
 	}
-	f.ng, f.ngFile, f.ngPos = r, file, r.dataStart
+	// The blocks from the first packet on are read ahead; the layout was
+	// read through r.probe, which is not used again.
+	if r.w, err = newAheadWindow(file, f.size, r.dataStart); err != nil {
+		file.Close()
+		return
+	}
+	f.ng, f.ngPos = r, r.dataStart
 }
 
 // stopNg ends the Go reading of a pcapng file.
 func (f *FileColumns) stopNg() {
-	if f.ngFile != nil {
-		f.ngFile.Close()
-		f.ng, f.ngFile = nil, nil
+	if f.ng != nil {
+		f.ng.w.closeAhead() // and the file
+		f.ng = nil
 	}
 }
 

@@ -57,14 +57,17 @@ func (s *PiecesSource) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // window serves byte slices of a file read through an io.ReaderAt, reading
-// chunk bytes (or more, for a large block) at a time.
+// chunk bytes (or more, for a large block) at a time; or, for a file read
+// once from start to end, from a read-ahead goroutine (range_ahead.go).
 type window struct {
 	src   io.ReaderAt
 	size  int64
 	chunk int
 	stop  int64 // reads need not go past this offset (0: the end of the file)
-	base  int64
+	base  int64 // the file offset of buf[0]
 	buf   []byte
+
+	ahead *aheadSource // nil: read through src
 }
 
 // at returns the n bytes at off, valid until the next call; io.EOF when the
@@ -75,6 +78,9 @@ func (w *window) at(off int64, n int) ([]byte, error) {
 	}
 	if off >= w.base && off+int64(n) <= w.base+int64(len(w.buf)) {
 		return w.buf[off-w.base : off-w.base+int64(n)], nil
+	}
+	if w.ahead != nil {
+		return w.readAhead(off, n)
 	}
 	until := w.size
 	if w.stop > off && w.stop < w.size {
