@@ -43,8 +43,9 @@ const (
 	// maxSnaplen bytes with room for options.
 	maxBlock = 512 << 10
 	// maxReadBlock bounds the pcapng blocks a range reader reads (skipped
-	// or not): a damaged length must not make it allocate gigabytes.
-	maxReadBlock = 64 << 20
+	// or not), as libpcap does (its largest block for the common link
+	// types): a damaged length must not make it allocate gigabytes.
+	maxReadBlock = 16 << 20
 	// windowSize is how much of the file a rangeReader reads at once for
 	// records; probeSize for Boundary's walks, which read only headers.
 	windowSize = 4 << 20

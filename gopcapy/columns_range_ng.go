@@ -173,12 +173,18 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 		return 0, r.damage(err, pos, "truncated pcapng block header")
 	}
 	typ, size := r.order.Uint32(h), int64(r.order.Uint32(h[4:]))
-	if size < 12 || size%4 != 0 || size > maxReadBlock {
+	if size < 12 || size%4 != 0 {
 		return 0, fmt.Errorf("pcapng block at byte %d has a bad length %d", pos, size)
+	}
+	if size > maxReadBlock {
+		return 0, fmt.Errorf("pcapng block size %d > maximum %d (at byte %d)", size, maxReadBlock, pos)
 	}
 	b, err := r.w.at(pos, int(size))
 	if err != nil {
 		return 0, r.damage(err, pos, fmt.Sprintf("truncated pcapng block of %d bytes", size))
+	}
+	if int64(r.order.Uint32(b[size-4:])) != size {
+		return 0, fmt.Errorf("pcapng block at byte %d: block total length in header and trailer don't match", pos)
 	}
 	var ifid int
 	var ts uint64
