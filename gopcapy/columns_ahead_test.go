@@ -89,10 +89,10 @@ func TestPcapngReadAheadMatchesLibpcap(t *testing.T) {
 		inGo bool // read by Go to its end, libpcap not needed
 	}{
 		{"plain-be", ngSpliced(be, recs, nil), true},
-		{"custom-blocks", ngSpliced(le, recs, map[int][]byte{0: ngRawBlock(le, 0xbad, 40 << 10),
-			50: ngRawBlock(le, 0x40000bad, 12), 150: ngRawBlock(le, 0xbad, 20 << 10), 303: ngRawBlock(le, 4, 20)}), true},
+		{"custom-blocks", ngSpliced(le, recs, map[int][]byte{0: ngRawBlock(le, 0xbad, 40<<10),
+			50: ngRawBlock(le, 0x40000bad, 12), 150: ngRawBlock(le, 0xbad, 20<<10), 303: ngRawBlock(le, 4, 20)}), true},
 		// larger than the prefetcher's room: gathered from its chunks
-		{"huge-block", ngSpliced(le, recs, map[int][]byte{200: ngRawBlock(le, 0xbad, 2 << 20)}), true},
+		{"huge-block", ngSpliced(le, recs, map[int][]byte{200: ngRawBlock(le, 0xbad, 2<<20)}), true},
 		{"bad-trailer", ngSpliced(le, recs, map[int][]byte{120: badTrailer}), false},
 		{"bad-length", ngSpliced(le, recs, map[int][]byte{120: ngRawBlock(le, 5, 64)[:8]}), false},
 		{"second-section", ngSpliced(le, recs, map[int][]byte{160: secondSection}), false},
