@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,6 +90,9 @@ func TestPcapngReadAheadMatchesLibpcap(t *testing.T) {
 		inGo bool // read by Go to its end, libpcap not needed
 	}{
 		{"plain-be", ngSpliced(be, recs, nil), true},
+		{"microseconds", ngBytes(le, 0, 65535, recs), true},
+		{"binary-fractions", ngBytes(be, 0x80|20, 65535, recs), true},
+		{"milliseconds", ngBytes(le, 3, 65535, recs), true},
 		{"custom-blocks", ngSpliced(le, recs, map[int][]byte{0: ngRawBlock(le, 0xbad, 40<<10),
 			50: ngRawBlock(le, 0x40000bad, 12), 150: ngRawBlock(le, 0xbad, 20<<10), 303: ngRawBlock(le, 4, 20)}), true},
 		// larger than the prefetcher's room: gathered from its chunks
@@ -102,7 +106,7 @@ func TestPcapngReadAheadMatchesLibpcap(t *testing.T) {
 		want, wantErr := libpcapColumns(t, path)
 		cut := writeFile(t, filepath.Join(dir, file.name+"-cut.pcapng"), file.data[:len(file.data)-7])
 		wantCut, wantCutErr := libpcapColumns(t, cut)
-		for _, chunk := range []int64{16, 17, 100, 4096, 9000, 1 << 20} {
+		for _, chunk := range []int64{17, 100, 4096, 1 << 20} {
 			if chunk < 4096 && len(file.data) > 1<<20 {
 				continue // a 2 MiB block in chunks of 16 bytes: slow, and no more than chunks of 4 KiB show
 			}
@@ -147,4 +151,18 @@ func TestPcapngBlockAboveLibpcapsMaximum(t *testing.T) {
 	}
 	checkSameError(t, "huge", err, wantErr)
 	colEqual(t, "huge", got, want)
+}
+
+// ngTime's constant divisions give what the general one gives.
+func TestNgTime(t *testing.T) {
+	for _, units := range []uint64{1, 1000, 1_000_000, 1_000_000_000, 1 << 20, 1_000_000_000_000} {
+		for _, ts := range []uint64{0, 1, 999_999, 1_000_000, 1_700_000_000_123_456, 1<<64 - 1} {
+			sec, nsec := ngTime(ts, units)
+			hi, lo := bits.Mul64(ts%units, 1_000_000_000)
+			want, _ := bits.Div64(hi, lo, units)
+			if sec != ts/units || nsec != want {
+				t.Fatalf("ngTime(%d, %d) = %d, %d; want %d, %d", ts, units, sec, nsec, ts/units, want)
+			}
+		}
+	}
 }

@@ -5,7 +5,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // BenchmarkReadFileColumnsCapture reads the capture named by
@@ -43,5 +46,60 @@ func BenchmarkReadFileColumnsCapture(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkFillFileColumnsCapture reads GOPCAPY_BENCH_CAPTURE as
+// pcapy.read_columns does (pybridge's ColumnsFill): into arrays with room
+// for MaxRows rows, mapped lazily, in slices of 100 ms.
+func BenchmarkFillFileColumnsCapture(b *testing.B) {
+	path := os.Getenv("GOPCAPY_BENCH_CAPTURE")
+	if path == "" {
+		b.Skip("GOPCAPY_BENCH_CAPTURE not set")
+	}
+	for _, name := range []string{"pcap", "pcapng"} {
+		file := path
+		if name == "pcapng" {
+			file = strings.TrimSuffix(path, ".pcap") + ".pcapng"
+			if _, err := os.Stat(file); err != nil {
+				continue
+			}
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				f, err := OpenFileColumns(file, ColumnOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				room := f.MaxRows()
+				f.LimitRows(room)
+				var mem []unsafe.Pointer
+				var maps [][]byte
+				for _, s := range columnSpecs {
+					m, err := syscall.Mmap(-1, 0, room*s.Width(), syscall.PROT_READ|syscall.PROT_WRITE,
+						syscall.MAP_PRIVATE|syscall.MAP_ANON)
+					if err != nil {
+						b.Fatal(err)
+					}
+					maps = append(maps, m)
+					mem = append(mem, unsafe.Pointer(&m[0]))
+				}
+				c := &Columns{}
+				for done := false; !done; {
+					if err := c.Attach(mem, c.Rows(), room); err != nil {
+						b.Fatal(err)
+					}
+					done, err = f.Read(context.Background(), c, 100*time.Millisecond)
+					c.Detach()
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				f.Close()
+				for _, m := range maps {
+					_ = syscall.Munmap(m)
+				}
+			}
+		})
 	}
 }

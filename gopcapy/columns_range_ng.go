@@ -43,7 +43,7 @@ func (r *rangeReader) ngLayout() error {
 	case 0x1a2b3c4d:
 		r.order = binary.LittleEndian
 	case 0x4d3c2b1a:
-		r.order = binary.BigEndian
+		r.order, r.big = binary.BigEndian, true
 	default:
 		return pcapErr(r.path + ": pcapng section header with an unknown byte-order magic")
 	}
@@ -172,7 +172,7 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 	if err != nil {
 		return 0, r.damage(err, pos, "truncated pcapng block header")
 	}
-	typ, size := r.order.Uint32(h), int64(r.order.Uint32(h[4:]))
+	typ, size := r.u32(h), int64(r.u32(h[4:]))
 	if size < 12 || size%4 != 0 {
 		return 0, fmt.Errorf("pcapng block at byte %d has a bad length %d", pos, size)
 	}
@@ -183,7 +183,7 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 	if err != nil {
 		return 0, r.damage(err, pos, fmt.Sprintf("truncated pcapng block of %d bytes", size))
 	}
-	if int64(r.order.Uint32(b[size-4:])) != size {
+	if int64(r.u32(b[size-4:])) != size {
 		return 0, fmt.Errorf("pcapng block at byte %d: block total length in header and trailer don't match", pos)
 	}
 	var ifid int
@@ -196,12 +196,12 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 			return 0, fmt.Errorf("pcapng packet block at byte %d too short", pos)
 		}
 		if typ == ngEPB {
-			ifid = int(r.order.Uint32(b[8:]))
+			ifid = int(r.u32(b[8:]))
 		} else {
 			ifid = int(r.order.Uint16(b[8:]))
 		}
-		ts = uint64(r.order.Uint32(b[12:]))<<32 | uint64(r.order.Uint32(b[16:]))
-		caplen, wire = r.order.Uint32(b[20:]), r.order.Uint32(b[24:])
+		ts = uint64(r.u32(b[12:]))<<32 | uint64(r.u32(b[16:]))
+		caplen, wire = r.u32(b[20:]), r.u32(b[24:])
 		if 32+int64(caplen) > size {
 			return 0, fmt.Errorf("pcapng packet block at byte %d: capture length %d beyond the block", pos, caplen)
 		}
@@ -210,7 +210,7 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 		if size < 16 {
 			return 0, fmt.Errorf("pcapng simple packet block at byte %d too short", pos)
 		}
-		wire = r.order.Uint32(b[8:])
+		wire = r.u32(b[8:])
 		data = b[12 : 12+min(int64(wire), size-16)]
 	case ngSHB, ngIDB:
 		return 0, pcapErr(fmt.Sprintf("%s: pcapng section or interface block at byte %d after the first "+
@@ -230,9 +230,23 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 		return 0, fmt.Errorf("an interface has a type %d different from the type of the first interface",
 			iface.linkType)
 	}
-	sec, rem := ts/iface.units, ts%iface.units
-	hi, lo := bits.Mul64(rem, 1_000_000_000)
-	nsec, _ := bits.Div64(hi, lo, iface.units)
+	sec, nsec := ngTime(ts, iface.units)
 	r.appendPacket(c, prog, int64(sec)+iface.offset, int64(nsec), data, wire)
 	return size, nil
+}
+
+// ngTime splits a timestamp of units per second into seconds and
+// nanoseconds; the common resolutions divide by constants (a multiply,
+// not a division per packet).
+func ngTime(ts, units uint64) (sec, nsec uint64) {
+	switch units {
+	case 1_000_000:
+		return ts / 1_000_000, ts % 1_000_000 * 1000
+	case 1_000_000_000:
+		return ts / 1_000_000_000, ts % 1_000_000_000
+	}
+	sec, rem := ts/units, ts%units
+	hi, lo := bits.Mul64(rem, 1_000_000_000)
+	nsec, _ = bits.Div64(hi, lo, units)
+	return sec, nsec
 }

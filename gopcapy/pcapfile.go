@@ -58,6 +58,15 @@ func (f *pcapFormat) record(h []byte) (sec, frac, caplen, wire uint32) {
 	return le.Uint32(h), le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
 }
 
+// u32 reads a 32-bit field in the file's byte order, without the
+// interface's indirect call (pcapng's packet blocks, per block).
+func (f *pcapFormat) u32(b []byte) uint32 {
+	if f.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
 // adjustSnaplen is libpcap's reading of a header's snapshot length.
 func adjustSnaplen(s uint32) int {
 	if s == 0 || s > maxSnaplen {
