@@ -9,8 +9,8 @@ package gopcapy
 // goroutine ahead of the decoding (prefetcher), so on two cores reading and
 // decoding overlap. At the first record Go does not take as ordinary (a
 // damaged or odd record, a read error) libpcap takes over at that record,
-// so errors and odd cases are libpcap's. pcapng files are read by libpcap
-// throughout.
+// so errors and odd cases are libpcap's. A cursor leaves pcapng files to
+// libpcap; FileColumns reads them in Go (columns_file.go, range_ahead.go).
 
 import (
 	"io"

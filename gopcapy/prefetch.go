@@ -3,7 +3,9 @@ package gopcapy
 // prefetcher reads a file ahead of its reader in a goroutine, chunk by
 // chunk into a few reused buffers, so that the read syscalls (the copy out
 // of the page cache, about 40% of a columnar read's time when done in
-// line) overlap the decoding on another core.
+// line) overlap the decoding on another core. Classic pcap files are read
+// through it by fileCursor (cursor.go), pcapng files by a window
+// (range_ahead.go).
 
 import (
 	"errors"
