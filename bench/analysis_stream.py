@@ -165,6 +165,7 @@ def run_floor(exe: Path, path: Path, bpf: str | None = None) -> dict:
 
 def pcapng_copy(path: Path) -> Path:
     """The same packets as a pcapng file (made once, beside the benchmark's outputs)."""
+    OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / (path.stem + ".pcapng")
     if not out.exists() or out.stat().st_mtime < path.stat().st_mtime:
         import pcapy
