@@ -22,20 +22,20 @@ const scanChunk = 256 << 10
 // FileScan is the state of ScanFile over one reader: its buffer and what it
 // holds. The zero value is ready to use; one FileScan serves one Reader.
 type FileScan struct {
-	r       *Reader
-	usable  bool       // the file is one ScanFile reads
-	format  pcapFormat // what the file header says (pcapfile.go)
-	nanoIn  bool       // the file's fractions are nanoseconds
+	r      *Reader
+	usable bool       // the file is one ScanFile reads
+	format pcapFormat // what the file header says (pcapfile.go)
+	nanoIn bool       // the file's fractions are nanoseconds
 	// The file's fraction into the reader's precision: times fracMul, then
 	// divided by fracDiv (libpcap's scaling into the handle's unit, then
 	// gp_put_record's into the reader's, in one step: mostly 1 and 1, so
 	// no division per packet).
 	fracMul, fracDiv uint64
-	snap    uint32     // libpcap's snapshot length, at most maxSnaplen: longer records are libpcap's to cut or refuse
-	fd      int
-	buf     []byte
-	at      int64 // file offset of buf[0]
-	lo, hi  int   // buf[lo:hi] is what is not yet handed out
+	snap             uint32 // libpcap's snapshot length, at most maxSnaplen: longer records are libpcap's to cut or refuse
+	fd               int
+	buf              []byte
+	at               int64 // file offset of buf[0]
+	lo, hi           int   // buf[lo:hi] is what is not yet handed out
 	// lent: buf is a batch's data area, lent for one read (fillLent in
 	// batch_scan.go); want is how much its next read asks for.
 	lent bool
