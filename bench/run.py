@@ -463,7 +463,11 @@ which copies once more; then a small C extension (`python/csrc/_hotpath.c`, buil
 packet it makes the `bytes` and a `Pkthdr` (a tuple subclass in C with its methods in C, so a
 header unpacks, compares, hashes and pickles as the 4-tuple), and calls the callback straight
 from C (`loop`, `dispatch`) or hands the pair to `next()` (a C method too): no Python code of
-the package runs per packet.
+the package runs per packet. `next_batch()` of a file reads the same way, in place, and the C
+part (`python/csrc/_ngbatch.c`) copies each packet once, straight into the `bytes` returned,
+writing pcapy-ng's 16-byte record as it goes: per packet the kernel's copy out of the page
+cache, Go's look at the record header, and that one copy (pcapy-ng: stdio's copy, libpcap's,
+and its own into the batch).
 
 So with a callback that does nothing (pcapy-ng's `raw_loop`), its lazy C header is cheaper
 than our header of ready integers (a tuple with its ints made), and the copy into the batch
