@@ -23,12 +23,9 @@ class NextBatchMethods:
     _lock: _thread.RLock
     _ngbuf: Optional[_batch.Buffer]
     _error: Optional[Exception]
-    # A file's precision, asked from Go at its first next_batch: fixed once
-    # the file is open (set_tstamp_precision is for handles not activated).
-    _ng_nano: Optional[bool] = None
 
     @property
-    def _nano(self) -> bool:  # Reader's: from Go's state
+    def _header(self) -> type[tuple[Any, ...]]:  # Reader's (a file's: asked from Go once)
         raise NotImplementedError
 
     def _check_open(self) -> None:  # provided by Reader
@@ -74,9 +71,7 @@ class NextBatchMethods:
             err, self._error = self._error, None
             raise err
         buf = self._ngbuf = _batch.ng_buffer(self._ngbuf, max_n)
-        nano = self._ng_nano
-        if nano is None:
-            nano = self._ng_nano = self._nano
+        nano = self._header is _batch.make_header_ns
         while n < max_n:
             try:
                 got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), nano, size)
