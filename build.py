@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "python" / "pcapy" / "_gopcapy"
 WORK = ROOT / "build" / "gopy"
 BRIDGE = "./gopcapy/pybridge"
-# The small C extension for the per-packet work (see its header comment).
-HOTPATH_C = ROOT / "python" / "csrc" / "_hotpath.c"
+# The small C extension for the per-packet work (see _hotpath.c's header
+# comment): every .c file of python/csrc, and the headers they share.
+CSRC = ROOT / "python" / "csrc"
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 # The C toolchain cgo and gopy use: the system's by default; tools/wheels.py
 # sets these for zig cc and a static libpcap. A change means a rebuild.
@@ -145,23 +146,26 @@ def hotpath_target(out: Path) -> Path:
 
 
 def build_hotpath(out: Path) -> Path:
-    """Compile python/csrc/_hotpath.c into out with the C compiler cgo uses
-    (CC, e.g. tools/zigcc for the wheels; else Python's own). pcapy cannot
-    read without it: a failure stops the build."""
+    """Compile python/csrc (every .c file: _hotpath.c and its parts) into
+    out with the C compiler cgo uses (CC, e.g. tools/zigcc for the wheels;
+    else Python's own). pcapy cannot read without it: a failure stops the
+    build."""
     cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
     target = hotpath_target(out)
     stamp = out / (".stamp.hotpath" + EXT_SUFFIX)
-    h = hashlib.sha256(HOTPATH_C.read_bytes() + sys.version.encode() + " ".join(cc).encode())
+    sources = sorted(CSRC.glob("*.c"))
+    h = hashlib.sha256(b"".join(f.read_bytes() for f in sorted(CSRC.glob("*.[ch]")))
+                       + sys.version.encode() + " ".join(cc).encode())
     if target.exists() and stamp.exists() and stamp.read_text() == h.hexdigest():
         return target
     tmp = target.with_name(target.name + ".tmp")
     cmd = [*cc, "-shared", "-fPIC", "-O2", "-fvisibility=hidden", "-Wall",
-           f"-I{sysconfig.get_paths()['include']}", str(HOTPATH_C), "-o", str(tmp)]
+           f"-I{sysconfig.get_paths()['include']}", *map(str, sources), "-o", str(tmp)]
     print("build.py:", " ".join(cmd), flush=True)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0 or not tmp.exists():
         sys.stderr.write(proc.stdout + proc.stderr)
-        sys.exit("build.py: compiling python/csrc/_hotpath.c failed" + failure_hint(proc.stdout + proc.stderr))
+        sys.exit("build.py: compiling python/csrc failed" + failure_hint(proc.stdout + proc.stderr))
     os.replace(tmp, target)
     stamp.write_text(h.hexdigest())
     return target

@@ -1,6 +1,7 @@
 """Benchmark this project's pcapy against pcapy-ng 2.1.0 (the C extension).
 
 usage: python bench/run.py [--packets N] [--pairs P] [--workloads a,b] [--markdown FILE]
+                          [--workloads-only]
        (environment: BENCH_PACKETS, BENCH_PAIRS, BENCH_WORKLOADS, BENCH_OUT)
 
 1. Generates a deterministic capture of N Ethernet packets (default 1,000,000)
@@ -24,7 +25,9 @@ usage: python bench/run.py [--packets N] [--pairs P] [--workloads a,b] [--markdo
    range, the same for CPU time (less disturbed by other load on the
    machine), each path's distance to its floor, the C floor, import time
    (bench/import_time.py) and RSS. --markdown also writes it,
-   with the machine and the command, to a file.
+   with the machine and the command, to a file. --workloads-only stops
+   after step 4 and prints the workload and floor tables (no C floor,
+   import times or breakdown: for measuring a change to one path).
 """
 
 from __future__ import annotations
@@ -218,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="interpreter that imports pcapy-ng (default: .venv-ref, made if missing)")
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT", str(BENCH / "out")))
     ap.add_argument("--markdown", help="also write the table, machine and command to this file")
+    ap.add_argument("--workloads-only", action="store_true",
+                    help="only the workloads and their floors: no C floor, import times or breakdown")
     args = ap.parse_args(argv)
     workloads = [w for w in args.workloads.split(",") if w]
     unknown = set(workloads) - set(WORKLOADS) - set(NG_WORKLOADS)
@@ -260,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: RESULTS DIFFER between pcapy-ng and ours:\n  " + "\n  ".join(failures),
               file=sys.stderr)
         return 1
+    if args.workloads_only:
+        print("\n".join(workload_table(workloads, runs) + [""]
+                        + floor_table([w for w in workloads if w in FLOOR_WORKLOADS], runs, floor_runs)))
+        return 0
 
     floors = [run_json([str(floor_exe), str(pcap)]) for _ in range(args.pairs)]
     big_floors = [run_json([str(floor_exe), str(pcap), str(256 << 10)]) for _ in range(args.pairs)]
@@ -454,7 +463,11 @@ which copies once more; then a small C extension (`python/csrc/_hotpath.c`, buil
 packet it makes the `bytes` and a `Pkthdr` (a tuple subclass in C with its methods in C, so a
 header unpacks, compares, hashes and pickles as the 4-tuple), and calls the callback straight
 from C (`loop`, `dispatch`) or hands the pair to `next()` (a C method too): no Python code of
-the package runs per packet.
+the package runs per packet. `next_batch()` of a file reads the same way, in place, and the C
+part (`python/csrc/_ngbatch.c`) copies each packet once, straight into the `bytes` returned,
+writing pcapy-ng's 16-byte record as it goes: per packet the kernel's copy out of the page
+cache, Go's look at the record header, and that one copy (pcapy-ng: stdio's copy, libpcap's,
+and its own into the batch).
 
 So with a callback that does nothing (pcapy-ng's `raw_loop`), its lazy C header is cheaper
 than our header of ready integers (a tuple with its ints made), and the copy into the batch

@@ -74,9 +74,7 @@ func (b *Batch) header(i int) Pkthdr {
 	return h
 }
 
-// SetBuffer makes b read into buf, memory the caller owns (pybridge passes a
-// Python buffer, so packets are read straight into Python's memory), and
-// empties b. A read that needs more room than buf has (a huge snapshot length,
+// SetBuffer makes b read into buf, memory the caller owns, and empties b. A read that needs more room than buf has (a huge snapshot length,
 // or many packets left over from SetFilter) uses a Go allocation instead;
 // InBuffer tells whether b's packets are in buf.
 func (b *Batch) SetBuffer(buf []byte) {
@@ -84,7 +82,8 @@ func (b *Batch) SetBuffer(buf []byte) {
 }
 
 // SetInPlaceBuffer is SetBuffer for a reader that goes by each record's
-// start and end only: a read may then leave the packets' bytes apart, with
+// start and end only (pybridge passes a Python buffer, so packets are read
+// straight into Python's memory): a read may then leave the packets' bytes apart, with
 // other bytes between them (a plain pcap file is read straight into buf,
 // its record headers too, see batch_scan.go), where SetBuffer's reads put
 // them back to back from DataStart.

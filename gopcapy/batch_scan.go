@@ -18,9 +18,10 @@ import "syscall"
 // all, and only the batch records are written, pointing at each packet's
 // bytes where they lie. Each packet is copied once, by the kernel (libpcap
 // copies it twice: stdio's buffer, then its own; and ours after them).
-// Other batches hold their packets back to back (pcapy-ng's next_batch
-// hands them out as one string): they are copied out of ScanFile's own
-// buffer.
+// Other batches (Go's own, SetBuffer) hold their packets back to back:
+// they are copied out of ScanFile's own buffer. (pcapy-ng's next_batch,
+// which hands them out back to back as one string, reads in place too: the
+// C part copies each packet once, into that string.)
 
 // batchScan is a Reader's ScanFile state for its batch reads.
 type batchScan struct {

@@ -22,17 +22,20 @@ const scanChunk = 256 << 10
 // FileScan is the state of ScanFile over one reader: its buffer and what it
 // holds. The zero value is ready to use; one FileScan serves one Reader.
 type FileScan struct {
-	r       *Reader
-	usable  bool       // the file is one ScanFile reads
-	format  pcapFormat // what the file header says (pcapfile.go)
-	nanoIn  bool       // the file's fractions are nanoseconds
-	scale   int64      // multiply (> 0) or divide (< 0) the file's fraction into the handle's unit
-	fracDiv uint32     // then divide into the reader's precision, as gp_put_record does
-	snap    uint32     // libpcap's snapshot length, at most maxSnaplen: longer records are libpcap's to cut or refuse
-	fd      int
-	buf     []byte
-	at      int64 // file offset of buf[0]
-	lo, hi  int   // buf[lo:hi] is what is not yet handed out
+	r      *Reader
+	usable bool       // the file is one ScanFile reads
+	format pcapFormat // what the file header says (pcapfile.go)
+	nanoIn bool       // the file's fractions are nanoseconds
+	// The file's fraction into the reader's precision: times fracMul, then
+	// divided by fracDiv (libpcap's scaling into the handle's unit, then
+	// gp_put_record's into the reader's, in one step: mostly 1 and 1, so
+	// no division per packet).
+	fracMul, fracDiv uint64
+	snap             uint32 // libpcap's snapshot length, at most maxSnaplen: longer records are libpcap's to cut or refuse
+	fd               int
+	buf              []byte
+	at               int64 // file offset of buf[0]
+	lo, hi           int   // buf[lo:hi] is what is not yet handed out
 	// lent: buf is a batch's data area, lent for one read (fillLent in
 	// batch_scan.go); want is how much its next read asks for.
 	lent bool
@@ -74,17 +77,21 @@ func (s *FileScan) setup(r *Reader) {
 		return
 	}
 	handleNano := tstampPrecision(r.p) == int(Nano)
-	s.scale = 1
+	s.fracMul, s.fracDiv = 1, uint64(r.fracDiv)
 	switch {
 	case s.nanoIn && !handleNano:
-		s.scale = -1000
+		s.fracDiv *= 1000
 	case !s.nanoIn && handleNano:
-		s.scale = 1000
+		s.fracMul = 1000
+	}
+	// floor(floor(f*m/a)/b) is floor(f*m/(a*b)): one step, reduced
+	if s.fracMul == 1000 && s.fracDiv%1000 == 0 {
+		s.fracMul, s.fracDiv = 1, s.fracDiv/1000
 	}
 	// libpcap refuses a record longer than its per-link-type maximum
 	// (262144 for most) whatever the file's snapshot length says; above the
 	// common maximum, libpcap, which knows, reads.
-	s.fracDiv, s.snap = r.fracDiv, uint32(min(snapshot(r.p), maxSnaplen))
+	s.snap = uint32(min(snapshot(r.p), maxSnaplen))
 	s.usable = true
 }
 
@@ -175,13 +182,11 @@ func (s *FileScan) peek() (Pkthdr, []byte, bool) {
 	if s.hi-s.lo < 16+int(caplen) && !s.fill(16+int(caplen)) {
 		return Pkthdr{}, nil, false
 	}
-	f := int64(frac)
-	if s.scale > 0 {
-		f *= s.scale
-	} else {
-		f /= -s.scale
+	f := uint64(frac) * s.fracMul // frac < limit: below 2**32 even times 1000
+	if s.fracDiv != 1 {
+		f /= s.fracDiv
 	}
-	h := Pkthdr{Sec: int64(sec), Frac: uint32(f) / s.fracDiv, Caplen: caplen, Len: wire}
+	h := Pkthdr{Sec: int64(sec), Frac: uint32(f), Caplen: caplen, Len: wire}
 	return h, s.buf[s.lo+16 : s.lo+16+int(caplen)], true
 }
 

@@ -21,13 +21,7 @@ func TestConcurrentReadsOfOneHandleDeliverEachPacketOnce(t *testing.T) {
 			defer wg.Done()
 			buf, addr := pyBuffer(64 << 10)
 			for {
-				var got int
-				var err error
-				if g%2 == 0 {
-					got, err = ReadInto(h, 16, 0, addr, len(buf))
-				} else {
-					got, err = ReadNgInto(h, 16, 0, addr, len(buf), 0)
-				}
+				got, err := ReadInto(h, 16, 0, addr, len(buf))
 				if err != nil {
 					t.Errorf("read: %v", err)
 					return

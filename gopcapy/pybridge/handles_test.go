@@ -26,7 +26,7 @@ var bridge = map[string]any{
 	"GetNonblock": GetNonblock, "Interfaces": Interfaces,
 	"LibVersion": LibVersion, "LookupDev": LookupDev, "NetMask": NetMask,
 	"NewBPF": NewBPF, "OpenLive": OpenLive, "OpenOffline": OpenOffline,
-	"ReadInto": ReadInto, "ReadNgInto": ReadNgInto,
+	"ReadInto":   ReadInto,
 	"SendPacket": SendPacket, "SetDirection": SetDirection, "SetFanout": SetFanout,
 	"SetFilter": SetFilter, "SetNonblock": SetNonblock, "State": State, "Setting": Setting,
 	"Stats":            Stats,

@@ -318,12 +318,6 @@ func readBatch(h, maxN, waitMs int) (int, error) {
 	return ReadInto(h, maxN, waitMs, addr, len(buf))
 }
 
-// tail reads the two uint64 results at the end of a buffer.
-func tail(buf []byte) (int, int) {
-	n := len(buf)
-	return int(binary.NativeEndian.Uint64(buf[n-16:])), int(binary.NativeEndian.Uint64(buf[n-8:]))
-}
-
 func TestReadIntoFillsPythonsBuffer(t *testing.T) {
 	h := openFile(t, writeCapture(t, 7))
 	buf, addr := pyBuffer(2 << 20)
@@ -356,7 +350,7 @@ func TestReadIntoTakesWhatFitsInASmallBuffer(t *testing.T) {
 	h := openFile(t, writeCapture(t, 3))
 	// The smallest buffer: room for the records and 64 bytes of packets.
 	// What does not fit stays for the next read (never lost, never cut).
-	buf, addr := pyBuffer(bufferReserve + 2*gopcapy.RecordSize + 64)
+	buf, addr := pyBuffer(2*gopcapy.RecordSize + 64)
 	total := 0
 	for i := 0; i < 6; i++ {
 		n, err := ReadInto(h, 2, 0, addr, len(buf))
@@ -375,27 +369,6 @@ func TestReadIntoTakesWhatFitsInASmallBuffer(t *testing.T) {
 	wantErr(t, err, "InternalError: buffer too small")
 	_, err = ReadInto(h, 2, 0, 0, 1<<20)
 	wantErr(t, err, "InternalError: buffer too small")
-}
-
-func TestReadNgIntoWritesPcapyNgRecords(t *testing.T) {
-	h := openFile(t, writeCapture(t, 5))
-	buf, addr := pyBuffer(2 << 20)
-	const base = 1000
-	n, err := ReadNgInto(h, 8, 0, addr, len(buf), base)
-	if n != 5 || err != nil {
-		t.Fatalf("ReadNgInto = %d, %v; want 5", n, err)
-	}
-	meta, used := tail(buf)
-	data := buf[meta+16*n : used]
-	want := frames(5)
-	for i := 0; i < n; i++ {
-		m := buf[meta+16*i:]
-		sec, usec := binary.NativeEndian.Uint32(m), binary.NativeEndian.Uint32(m[4:])
-		off, caplen := int(binary.NativeEndian.Uint32(m[8:]))-base, int(binary.NativeEndian.Uint32(m[12:]))
-		if sec != uint32(1000+i) || usec != uint32(i*1001) || caplen != 60 || !bytes.Equal(data[off:off+caplen], want[i]) {
-			t.Errorf("packet %d: sec %d usec %d off %d caplen %d", i, sec, usec, off, caplen)
-		}
-	}
 }
 
 func TestDevicesAndLinkTypes(t *testing.T) {
@@ -480,7 +453,7 @@ func TestBatchLayoutIsGopcapysRecordLayout(t *testing.T) {
 			t.Errorf("BatchLayout[%d] = %d, want %d", i, got, v)
 		}
 	}
-	if size, err := BufferSize(2, 64); err != nil || size != 2*gopcapy.RecordSize+64+bufferReserve {
+	if size, err := BufferSize(2, 64); err != nil || size != 2*gopcapy.RecordSize+64 {
 		t.Errorf("BufferSize(2, 64) = %d, %v", size, err)
 	}
 	if _, err := BufferSize(0, 64); err == nil {

@@ -52,8 +52,8 @@ func Close(h int) (rc int, err error) {
 	return 0, nil
 }
 
-// BatchBytes returns the records and data of the last read (ReadInto,
-// ReadNgInto): a batch that did not fit in Python's buffer.
+// BatchBytes returns the records and data of the last read (ReadInto): a
+// batch that did not fit in Python's buffer.
 func BatchBytes(h int) (b []byte, err error) {
 	defer guard(&err)
 	rd, err := getReader(h)

@@ -47,7 +47,7 @@ func (r *registry[T]) remove(id int) (T, bool) {
 // reader is a Reader with the batch last handed to Python.
 type reader struct {
 	r     *gopcapy.Reader
-	mu    sync.Mutex // guards batch between a read (ReadInto, ReadNgInto) and BatchBytes
+	mu    sync.Mutex // guards batch between a read (ReadInto) and BatchBytes
 	batch gopcapy.Batch
 }
 

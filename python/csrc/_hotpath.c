@@ -9,24 +9,19 @@
  * callback(hdr, data) for the pairs of any iterator, as
  * starmap(callback, iterator) would, and counts the calls.
  *
- * Built by build.py as its own small extension (not through cgo: the Go
- * package would then need Python's headers for `go test` too).
+ * pcapy-ng's next_batch layout is made from a batch by _ngbatch.c.
+ *
+ * Built by build.py as its own small extension, from every .c file of
+ * python/csrc (not through cgo: the Go package would then need Python's
+ * headers for `go test` too).
  *
  * Safety: records come from Go, but every offset is checked against the
  * buffer before it is read, so a bad record is a ValueError, not a crash.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdint.h>
-#include <string.h>
+#include "_hotpath.h"
 
-/* The batch record layout, set once by configure() from Go's own constants
- * (pybridge.BatchLayout): record size and the offset of each field. */
-static Py_ssize_t rec_size = 0;
-static Py_ssize_t off_sec, off_frac, off_caplen, off_len, off_start, off_end;
-
-static int64_t get_i64(const char *p) { int64_t v; memcpy(&v, p, 8); return v; }
-static uint32_t get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+Py_ssize_t rec_size = 0;
+Py_ssize_t off_sec, off_frac, off_caplen, off_len, off_start, off_end;
 
 
 /* The headers of packets read from a capture: tuples (sec, frac, caplen,
@@ -512,6 +507,8 @@ static PyObject *hot_configure(PyObject *mod, PyObject *args) {
 }
 
 static PyMethodDef hot_methods[] = {
+    {"ng_batch", (PyCFunction)(void (*)(void))hot_ng_batch, METH_FASTCALL,
+     "ng_batch(buffer, n, base, nano): pcapy-ng's next_batch (data, meta) of a batch."},
     {"reader_next_method", hot_reader_next_method, METH_VARARGS,
      "reader_next_method(cls, doc): Reader.next in C, as a method of cls."},
     {"run", (PyCFunction)(void (*)(void))hot_run, METH_FASTCALL,

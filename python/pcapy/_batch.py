@@ -24,7 +24,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterator, Optional
 
-_TAIL = struct.Struct("=QQ")  # ReadNgInto's two results at the buffer's end: (meta, used)
 _FIELDS = ("size", "sec", "frac", "caplen", "len", "start", "end")
 _layout: Optional[tuple[int, ...]] = None
 
@@ -203,23 +202,24 @@ def ng_buffer(buf: Optional[Buffer], max_n: int) -> Buffer:
     return Buffer(max_n, min(max(max_n * 1600, DATA_BYTES), NG_MAX_BYTES))
 
 
-def read_ng(handle: int, buf: Buffer, max_n: int, header: Callable[[], type[tuple[Any, ...]]],
-            base: int = 0) -> Optional[tuple[bytes, bytes, int]]:
+def read_ng(handle: int, buf: Buffer, max_n: int, nano: bool, base: int = 0) -> Optional[tuple[bytes, bytes, int]]:
     """Read up to max_n packets of a file in pcapy-ng's next_batch layout:
-    (data, meta, count), with meta's offsets counted from base (Go gives
-    microseconds whatever the reader's precision); None at the end. header():
-    the reader's header class, asked for only for a batch that did not fit."""
-    n = call(go.pybridge_ReadNgInto, handle, max_n, 0, buf.addr, buf.size, base)
-    if n <= 0:
-        if n >= -1:
-            return None
-        n = -n - 1  # did not fit: in Go memory
-        pairs = list(hotpath().Batch(batch_blob(handle), n, header()))
-        return (*ng_batch(pairs, base), n)
-    view = buf.view
-    meta, used = _TAIL.unpack_from(view, buf.size - _TAIL.size)
-    split = meta + n * _NG_META.size
-    return view[split:used].tobytes(), view[meta:split].tobytes(), n
+    (data, meta, count), with meta's offsets counted from base and its usec
+    the reader's fraction, divided by 1000 for a reader in nanoseconds
+    (nano); None at the end.
+
+    Go reads the packets into buf where they lie in the file (ReadInto), and
+    the C part copies them once, straight into the bytes returned, writing
+    meta as it goes."""
+    n = call(go.pybridge_ReadInto, handle, max_n, 0, buf.addr, buf.size)
+    if n in (0, -1):
+        return None
+    if n < 0:  # did not fit: in Go memory
+        n = -n - 1
+        data, meta = hotpath().ng_batch(batch_blob(handle), n, base, nano)
+    else:
+        data, meta = hotpath().ng_batch(buf.mem, n, base, nano)
+    return data, meta, n
 
 
 def batch_blob(handle: int) -> bytes:

@@ -193,10 +193,19 @@ class Reader(DeviceMethods, LinkTypeAndTimestampMethods, NextBatchMethods):
         """Headers in nanoseconds (open_offline(precision='ns'), set_tstamp_precision('ns'))."""
         return bool(self._state() & _NANO)
 
+    # A file's header class, asked from Go once: a file's precision is fixed
+    # when it is opened (set_tstamp_precision is for handles not activated).
+    _file_header: Optional[type[tuple[Any, ...]]] = None
+
     @property
     def _header(self) -> type[tuple[Any, ...]]:
         """The class of the headers this reader makes (the C part's)."""
-        return _batch.make_header_ns if self._nano else _batch.make_header  # type: ignore[no-any-return]
+        hdr = self._file_header
+        if hdr is None:
+            hdr = _batch.make_header_ns if self._nano else _batch.make_header
+            if not self._live:
+                self._file_header = hdr
+        return hdr
 
     def _fill(self, wait_ms: Optional[float], max_n: Optional[int] = None) -> bool:
         """Read a live capture's next batch into self._it; True when packets

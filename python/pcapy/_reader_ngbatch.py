@@ -25,11 +25,8 @@ class NextBatchMethods:
     _error: Optional[Exception]
 
     @property
-    def _header(self) -> type[tuple[Any, ...]]:  # Reader's: from Go's state
+    def _header(self) -> type[tuple[Any, ...]]:  # Reader's (a file's: asked from Go once)
         raise NotImplementedError
-
-    def _header_class(self) -> type[tuple[Any, ...]]:
-        return self._header
 
     def _check_open(self) -> None:  # provided by Reader
         raise NotImplementedError
@@ -74,9 +71,10 @@ class NextBatchMethods:
             err, self._error = self._error, None
             raise err
         buf = self._ngbuf = _batch.ng_buffer(self._ngbuf, max_n)
+        nano = self._header is _batch.make_header_ns
         while n < max_n:
             try:
-                got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), self._header_class, size)
+                got = _batch.read_ng(self._h, buf, min(max_n - n, buf.max_n), nano, size)
             except PcapError as err:
                 if not n:
                     raise

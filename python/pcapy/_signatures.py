@@ -60,6 +60,7 @@ def _wrap(func: Func, check: Check, *, method: bool,
     the call (pcapy-ng: OverflowError), where ours would clamp or accept it.
     """
     skip = 1 if method else 0
+    positions = tuple(skip + i for i in ints)  # in args
 
     def c_error(args: Args, kwargs: Kwargs) -> Optional[BaseException]:
         if closed_first and args[0]._closed:
@@ -67,10 +68,13 @@ def _wrap(func: Func, check: Check, *, method: bool,
         return _c_error(check, args[skip:], kwargs)
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        if ints and any(type(v) is int and not INT_MIN <= v <= INT_MAX for v in _at(args, skip, ints)):
-            err = c_error(args, kwargs)
-            if err is not None:
-                raise err
+        # A plain loop: next_batch() pays this per call (a generator costs ~1 µs)
+        for i in positions:
+            if i < len(args) and type(args[i]) is int and not INT_MIN <= args[i] <= INT_MAX:
+                err = c_error(args, kwargs)
+                if err is not None:
+                    raise err
+                break
         try:
             return func(*args, **kwargs)
         except TypeError:
@@ -90,10 +94,6 @@ def _wraps(wrapper: Func, func: Func) -> Func:
     wrapper.__dict__.update(func.__dict__)
     setattr(wrapper, "__wrapped__", func)  # noqa: B010 (a Callable has no such attribute for mypy)
     return wrapper
-
-
-def _at(args: Args, skip: int, positions: tuple[int, ...]) -> list[Any]:
-    return [args[skip + i] for i in positions if skip + i < len(args)]
 
 
 def _ints(formats: Optional[str]) -> tuple[int, ...]:
