@@ -74,8 +74,9 @@ func (b *Batch) header(i int) Pkthdr {
 	return h
 }
 
-// SetBuffer makes b read into buf, memory the caller owns, and empties b. A read that needs more room than buf has (a huge snapshot length,
-// or many packets left over from SetFilter) uses a Go allocation instead;
+// SetBuffer makes b read into buf, memory the caller owns, and empties b.
+// A read that needs more room than buf has (a huge snapshot length, or
+// many packets left over from SetFilter) uses a Go allocation instead;
 // InBuffer tells whether b's packets are in buf.
 func (b *Batch) SetBuffer(buf []byte) {
 	b.buf, b.n, b.used, b.inPlace = buf, 0, 0, false
@@ -83,10 +84,10 @@ func (b *Batch) SetBuffer(buf []byte) {
 
 // SetInPlaceBuffer is SetBuffer for a reader that goes by each record's
 // start and end only (pybridge passes a Python buffer, so packets are read
-// straight into Python's memory): a read may then leave the packets' bytes apart, with
-// other bytes between them (a plain pcap file is read straight into buf,
-// its record headers too, see batch_scan.go), where SetBuffer's reads put
-// them back to back from DataStart.
+// straight into Python's memory): a read may then leave the packets' bytes
+// apart, with other bytes between them (a plain pcap file is read straight
+// into buf, its record headers too, see batch_scan.go), where SetBuffer's
+// reads put them back to back from DataStart.
 func (b *Batch) SetInPlaceBuffer(buf []byte) {
 	b.SetBuffer(buf)
 	b.inPlace = true

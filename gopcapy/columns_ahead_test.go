@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ngSpliced is a pcapng file of recs with extra blocks inserted before the
@@ -165,4 +168,65 @@ func TestNgTime(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The read-ahead goroutine and its file go when a read ends early: count
+// reached, cancelled, abandoned half way (Close), or handed to libpcap.
+func TestPcapngReadAheadReleasedOnEarlyExit(t *testing.T) {
+	saved := prefetchChunk
+	defer func() { prefetchChunk = saved }()
+	prefetchChunk = 4096 // many chunks: the goroutine is still reading when the read stops
+	le := binary.LittleEndian
+	recs := colRecs(colMixed(t, 3000, 14))
+	dir := t.TempDir()
+	plain := writeFile(t, filepath.Join(dir, "plain.pcapng"), ngBytes(le, 9, 65535, recs))
+	damaged := writeFile(t, filepath.Join(dir, "damaged.pcapng"),
+		ngSpliced(le, recs, map[int][]byte{2000: ngRawBlock(le, 5, 64)[:8]}))
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name string
+		path string
+		opt  ColumnOptions
+		ctx  context.Context
+	}{
+		{"count reached", plain, ColumnOptions{Count: 10}, context.Background()},
+		{"cancelled", plain, ColumnOptions{}, cancelled},
+		{"handed to libpcap", damaged, ColumnOptions{}, context.Background()},
+		{"abandoned", plain, ColumnOptions{}, nil}, // opened, never read
+	}
+	before, fds := runtime.NumGoroutine(), openFds(t)
+	for _, tc := range cases {
+		f, err := OpenFileColumns(tc.path, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ng == nil {
+			t.Fatalf("%s: not read in Go", tc.name)
+		}
+		if tc.ctx != nil {
+			_, _ = f.Read(tc.ctx, &Columns{}, 0)
+		}
+		f.Close()
+		// the goroutine ends on its own after close: give it a moment
+		for i := 0; i < 200 && runtime.NumGoroutine() > before; i++ {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := runtime.NumGoroutine(); got > before {
+			t.Errorf("%s: %d goroutines after Close, %d before", tc.name, got, before)
+		}
+		if got := openFds(t); got > fds {
+			t.Errorf("%s: %d open files after Close, %d before", tc.name, got, fds)
+		}
+	}
+}
+
+// openFds counts the process's open file descriptors.
+func openFds(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(entries)
 }

@@ -42,8 +42,9 @@ type ColumnOptions struct {
 // timestamps. When the file is damaged midway it returns the packets before
 // the damage with a *ReadError; any other error (the file cannot be opened,
 // the filter does not compile, ctx is done, a timestamp does not fit TS: a
-// *RangeError) comes with nil columns. Classic pcap files are read in Go,
-// pcapng files and odd records by libpcap (see fileCursor).
+// *RangeError) comes with nil columns. Classic pcap files are read in Go
+// (fileCursor), pcapng files too, through a read-ahead window
+// (range_ahead.go); damaged or odd records and blocks by libpcap.
 func ReadFileColumns(ctx context.Context, path string, opt ColumnOptions) (*Columns, error) {
 	f, err := OpenFileColumns(path, opt)
 	if err != nil {

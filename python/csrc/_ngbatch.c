@@ -1,15 +1,20 @@
 /* pcapy-ng's next_batch layout, made from a batch Go read (part of the
  * extension pcapy._gopcapy._hotpath, see _hotpath.c).
  *
- * For a capture file, Go reads the packets into the reader's buffer where
- * they lie in the file, pcap record headers between them
- * (gopcapy/pybridge/pybuffer.go: ReadInto); ng_batch then copies each
- * packet once, straight into the bytes object it returns, writing
- * pcapy-ng's 16-byte record as it goes. Nothing else touches the packets'
- * bytes: no compaction pass, no copy out of an intermediate buffer.
+ * For a capture file, Go reads the packets into next_batch's own buffer
+ * (gopcapy/pybridge/pybuffer.go: ReadInto): a plain pcap file where they
+ * lie in the file, pcap record headers between them; pcapng and libpcap's
+ * reads back to back; a batch that did not fit comes as a copy out of Go
+ * memory (BatchBytes). ng_batch then copies each packet once, straight into
+ * the bytes object it returns, writing pcapy-ng's 16-byte record as it
+ * goes. Nothing else touches the packets' bytes: no compaction pass, no
+ * copy out of an intermediate buffer.
  *
- * Safety: every record's start and end are checked against the buffer
- * before anything is copied, so a bad record is a ValueError, not a crash.
+ * Safety: every record's start, end and caplen are checked against the
+ * buffer before anything is copied, so a bad record is a ValueError, not a
+ * crash; the copies are bounded by the size the check found, so even a
+ * buffer changed in between (it is not: the reader's lock is held) could
+ * not write past the bytes object.
  */
 #include "_hotpath.h"
 
@@ -53,8 +58,12 @@ PyObject *hot_ng_batch(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     for (Py_ssize_t i = 0; i < n; i++) {
         const char *r = mem + i * rec_size;
         uint32_t start = get_u32(r + off_start), end = get_u32(r + off_end);
-        if (start > end || (Py_ssize_t)end > view.len) {
+        if (start > end || (Py_ssize_t)end > view.len || get_u32(r + off_caplen) != end - start) {
             PyErr_SetString(PyExc_ValueError, "batch record out of the buffer");
+            goto done;
+        }
+        if (total > PY_SSIZE_T_MAX - (Py_ssize_t)(end - start)) {
+            PyErr_SetString(PyExc_OverflowError, "batch too large");
             goto done;
         }
         total += end - start;
@@ -64,12 +73,17 @@ PyObject *hot_ng_batch(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     if (data == NULL || meta == NULL)
         goto done;
     char *d = PyBytes_AS_STRING(data), *m = PyBytes_AS_STRING(meta);
+    Py_ssize_t room = total;
     uint32_t off = (uint32_t)base;
     for (Py_ssize_t i = 0; i < n; i++, m += 16) {
         const char *r = mem + i * rec_size;
         uint32_t start = get_u32(r + off_start), len = get_u32(r + off_end) - start;
-        uint32_t rec[4] = {(uint32_t)get_i64(r + off_sec), get_u32(r + off_frac) / div, off,
-                           get_u32(r + off_caplen)};
+        if ((Py_ssize_t)len > room || (Py_ssize_t)start + len > view.len) {
+            PyErr_SetString(PyExc_RuntimeError, "batch changed while read");
+            goto done;
+        }
+        room -= len;
+        uint32_t rec[4] = {(uint32_t)get_i64(r + off_sec), get_u32(r + off_frac) / div, off, len};
         memcpy(m, rec, 16);
         memcpy(d, mem + start, len);
         d += len;

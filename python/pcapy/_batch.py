@@ -4,8 +4,9 @@ A reader of a file owns a Buffer: one ``array('B')`` whose address Go gets,
 so libpcap's packets are copied once, straight into Python's memory (layout in
 gopcapy/pybridge/pybuffer.go): one record per packet, then the packets'
 bytes, where the records say (a plain pcap file is read straight in, so
-other bytes lie between them; only next_batch's are back to back). The record layout is Go's (gopcapy.RecordLayout): Python learns it from
-the bridge (layout(), RECORD, RECORD_SIZE) and the C part (_hotpath.c) is told
+other bytes lie between them; next_batch's too: _ngbatch.c copies them back
+to back into the bytes it returns). The record layout is Go's
+(gopcapy.RecordLayout): Python learns it from the bridge (layout(), RECORD, RECORD_SIZE) and the C part (_hotpath.c) is told
 it once. The C iterator Batch makes each (Pkthdr, bytes) pair when it is
 handed out.
 
@@ -230,12 +231,12 @@ def batch_blob(handle: int) -> bytes:
 _NG_META = struct.Struct("=IIII")
 
 
-def ng_batch(pairs: list[Any], base: int = 0) -> tuple[bytes, bytes]:
-    """pcapy-ng's next_batch layout: (data, meta of (sec, usec, offset, caplen)),
-    offsets counted from base."""
+def ng_batch(pairs: list[Any]) -> tuple[bytes, bytes]:
+    """pcapy-ng's next_batch layout of (Pkthdr, bytes) pairs already read:
+    (data, meta of (sec, usec, offset, caplen))."""
     meta = bytearray()
     chunks = []
-    off = base
+    off = 0
     for hdr, data in pairs:
         sec, usec = hdr.getts()
         meta += _NG_META.pack(sec & 0xFFFFFFFF, usec, off, len(data))
