@@ -170,8 +170,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bridgestub:", err)
 		os.Exit(1)
 	}
-	if err := os.WriteFile(stubPath, want, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "bridgestub:", err)
-		os.Exit(1)
+	// The stub's package marker (empty) is written with it: the folder is
+	// output, nothing in it is committed.
+	marker := filepath.Join(filepath.Dir(stubPath), "__init__.pyi")
+	for path, data := range map[string][]byte{stubPath: want, marker: nil} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "bridgestub:", err)
+			os.Exit(1)
+		}
 	}
 }
