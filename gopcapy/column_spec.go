@@ -52,6 +52,12 @@ type column interface {
 	// attach makes the slice the first rows of room for capRows rows at
 	// mem (caller-owned, aligned for the type).
 	attach(mem unsafe.Pointer, rows, capRows int)
+	// view makes dst (a column of the same type) the rows rows from row
+	// from of this column's memory, with the room after them.
+	view(dst column, from, rows int)
+	// appendRows appends the n rows at row from of the column's memory
+	// (past its rows, within its room).
+	appendRows(from, n int)
 }
 
 type colSlice[T any] struct{ s *[]T }
@@ -72,6 +78,14 @@ func (c colSlice[T]) truncate() { *c.s = (*c.s)[:0] }
 
 func (c colSlice[T]) attach(mem unsafe.Pointer, rows, capRows int) {
 	*c.s = unsafe.Slice((*T)(mem), capRows)[:rows]
+}
+
+func (c colSlice[T]) view(dst column, from, rows int) {
+	*dst.(colSlice[T]).s = (*c.s)[from : from+rows : cap(*c.s)]
+}
+
+func (c colSlice[T]) appendRows(from, n int) {
+	*c.s = append(*c.s, (*c.s)[from:from+n]...) // a memmove: the rows may overlap
 }
 
 // ColumnNames are the names of the columns, in their order; Select takes them.

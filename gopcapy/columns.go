@@ -7,6 +7,7 @@ package gopcapy
 // ranges of a file (columns_range.go), streams of files (stream.go).
 
 import (
+	"time"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -135,11 +136,14 @@ func (c *Columns) Append(h Pkthdr, prec Precision, linkType int, data []byte) {
 	c.appendNs(h, frac, linkType, data)
 }
 
+// appendNs reads data (DecodeFields) before it changes anything, so that a
+// fault reading a mapped file (mapped.go) leaves the columns as they were.
 func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
-	c.rows++
+	const decoded = fldEthType | fldVLAN | fldIPVersion | fldSrc | fldDst | fldProto | fldSport | fldDport | fldTCPFlags | fldPayloadLen
 	skip := c.skip
 	if skip == 0 { // all columns: the common case without a branch per column
 		f := DecodeFields(linkType, data, int(h.Len))
+		c.rows++
 		src, dst := int32(-1), int32(-1)
 		if f.IPVersion != 0 {
 			src, dst = c.addr(f.IPVersion, &f.Src), c.addr(f.IPVersion, &f.Dst)
@@ -160,6 +164,11 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 		c.PayloadLen = append(c.PayloadLen, f.PayloadLen)
 		return
 	}
+	var f Fields
+	if skip&decoded != decoded {
+		f = DecodeFields(linkType, data, int(h.Len))
+	}
+	c.rows++
 	if skip&fldTS == 0 {
 		c.TS = append(c.TS, c.timestamp(h.Sec, nsec))
 	}
@@ -172,11 +181,9 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 	if skip&fldLinkType == 0 {
 		c.LinkType = append(c.LinkType, uint16(linkType))
 	}
-	const decoded = fldEthType | fldVLAN | fldIPVersion | fldSrc | fldDst | fldProto | fldSport | fldDport | fldTCPFlags | fldPayloadLen
 	if skip&decoded == decoded {
 		return
 	}
-	f := DecodeFields(linkType, data, int(h.Len))
 	if skip&fldEthType == 0 {
 		c.EthType = append(c.EthType, f.EthType)
 	}
@@ -257,3 +264,53 @@ func (c *Columns) AppendRow(h Pkthdr, nsec int64, linkType int, data []byte) {
 // Reserve makes room for n more rows in the kept columns, so that a chunk
 // of known size is allocated once.
 func (c *Columns) Reserve(n int) { c.grow(n, 0) }
+
+// viewTail makes t (which keeps the same columns) write its rows into c's
+// memory from row from on: c must be attached (Attach) with room there.
+// t's rows so far are those already there.
+func (c *Columns) viewTail(t *Columns, from int) {
+	for i, s := range columnSpecs {
+		if c.skip&(1<<i) == 0 {
+			s.col(c).view(s.col(t), from, t.rows)
+		}
+	}
+	t.attached = true
+}
+
+// spliceTail appends the rows t wrote into c's memory from row from on
+// (viewTail), translating their address codes into c's table; t must
+// keep the same columns and may be detached.
+var spliceTime time.Duration
+
+func (c *Columns) spliceTail(t *Columns, from int) {
+	defer func(t0 time.Time) { spliceTime = time.Since(t0) }(time.Now())
+	rows, n := c.rows, t.rows
+	for i, s := range columnSpecs {
+		if c.skip&(1<<i) == 0 {
+			s.col(c).appendRows(from, n)
+		}
+	}
+	c.rows += n
+	if len(t.Addrs) == 0 {
+		return
+	}
+	codes := make([]int32, len(t.Addrs)) // t's code -> c's, new addresses in t's order of first appearance
+	for i, a := range t.Addrs {
+		a16 := a.As16()
+		version := uint8(6)
+		if a.Is4() {
+			version = 4
+		}
+		codes[i] = c.addr(version, &a16)
+	}
+	for _, col := range [][]int32{c.Src, c.Dst} {
+		if len(col) < rows+n {
+			continue // not kept
+		}
+		for j, code := range col[rows : rows+n] {
+			if code >= 0 {
+				col[rows+j] = codes[code]
+			}
+		}
+	}
+}

@@ -97,7 +97,7 @@ func BenchmarkFillFileColumnsCapture(b *testing.B) {
 
 // fillFile reads a file into columns as ColumnsFill does.
 func fillFile(b *testing.B, path string, fields []string) {
-	f, err := OpenFileColumns(path, ColumnOptions{Fields: fields})
+	f, err := OpenFileColumns(path, ColumnOptions{Fields: fields, InPlace: true})
 	if err != nil {
 		b.Fatal(err)
 	}

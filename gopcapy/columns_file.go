@@ -36,6 +36,10 @@ type ColumnOptions struct {
 	Count    int           // read at most this many packets of each file (<= 0: all)
 	Fields   []string      // the columns to keep (nil: all), see Columns.Select
 	Progress *atomic.Int64 // if not nil, the bytes of the files read so far are added to it
+	// InPlace tells FileColumns that every Read writes into memory attached
+	// with room for MaxRows rows (Columns.Attach): a large file is then
+	// read by two goroutines (columns_split.go).
+	InPlace bool
 }
 
 // ReadFileColumns reads a capture file into columns with nanosecond
@@ -72,8 +76,15 @@ type FileColumns struct {
 	// goroutine (range_ahead.go); at anything it does not take (damage, a
 	// second section...) the rows go and libpcap reads the file from its
 	// start: errors and odd cases stay libpcap's.
-	ng    *rangeReader
-	ngPos int64
+	ng      *rangeReader
+	ngPos   int64
+	ngLimit int64 // where Go stops reading the blocks: the second half's start, or the file's size
+
+	// A file read by two goroutines (columns_split.go) is mapped (m), and
+	// split is its second half, read by the other.
+	m       *mapping
+	split   *splitHalf
+	dropped int64 // the mapped pages before this were given back (mapping.dropBehind)
 }
 
 // OpenFileColumns opens a capture file for reading into columns that keep
@@ -82,22 +93,103 @@ func OpenFileColumns(path string, opt ColumnOptions) (*FileColumns, error) {
 	if err := new(Columns).Select(opt.Fields); err != nil {
 		return nil, err
 	}
-	cur, err := openCursor(path, opt.Filter)
-	if err != nil {
-		return nil, err
-	}
-	f := &FileColumns{path: path, opt: opt, cur: cur}
+	f := &FileColumns{path: path, opt: opt}
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		f.size = st.Size()
 	}
-	if cur.pf == nil && f.size > 0 { // not classic pcap read in Go: pcapng?
+	f.ngLimit = f.size
+	if splitWanted(opt, f.size) {
+		f.m = mapPath(path, f.size)
+	}
+	cur, err := openCursor(path, opt.Filter, f.m)
+	if err != nil {
+		f.m.unmap()
+		return nil, err
+	}
+	f.cur = cur
+	if !cur.goReads() && f.size > 0 { // not classic pcap read in Go: pcapng?
 		f.openNg()
 	}
+	f.planSplit()
 	return f, nil
 }
 
-// openNg starts the Go reader of a pcapng file.
+// mapPath maps the size bytes of the file at path; nil when it cannot.
+func mapPath(path string, size int64) *mapping {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer file.Close() // the mapping stays
+	return mapFile(file, size)
+}
+
+// planSplit sets up the second half's reading (columns_split.go) of a
+// mapped file, or gives the mapping up when no reader uses it.
+func (f *FileColumns) planSplit() {
+	var h *splitHalf
+	switch {
+	case f.m == nil:
+		return
+	case f.cur.mapped != nil:
+		if r := mappedRange(f.m, f.path); r != nil && !r.ng {
+			if h = planSplit(f.m, r, f.size, f.opt.Fields); h != nil {
+				h.step = classicStep(f.cur, h.from, f.m)
+				f.cur.setLimit(h.from)
+				f.cur.leaving = f.dropSplit
+			}
+		}
+	case f.ng != nil && f.ng.w.mapped:
+		if h = planSplit(f.m, f.ng, f.size, f.opt.Fields); h != nil {
+			h.step = ngStep(f.ng, f.cur.prog, h.from, f.m)
+			f.ngLimit = h.from
+		}
+	default:
+		f.m.unmap()
+		f.m = nil
+	}
+	f.split = h
+}
+
+// dropSplit makes the usual reader read the whole file (columns_split.go).
+func (f *FileColumns) dropSplit() {
+	f.split.drop()
+	f.split = nil
+	f.ngLimit = f.size
+	if f.cur != nil {
+		f.cur.setLimit(f.size)
+	}
+}
+
+// atSplit is called when the usual reader stopped at its limit, at pos:
+// joined when the second half's rows were added after c's (the file is
+// read), later when the second half is not read yet (this Read's time is
+// up), else the usual reader must read on to the end of the file.
+func (f *FileColumns) atSplit(c *Columns, pos int64) (joined, later bool) {
+	h := f.split
+	h.wait()
+	switch {
+	case pos == h.from && h.state == splitReading:
+		return false, true
+	case pos == h.from && h.state == splitDone:
+		c.spliceTail(&h.c, h.rowBase)
+		f.split = nil
+		return true, false
+	}
+	f.dropSplit()
+	return false, false
+}
+
+// openNg starts the Go reader of a pcapng file: over the mapping when the
+// file is mapped, else through a read-ahead window.
 func (f *FileColumns) openNg() {
+	if f.m != nil {
+		if r := mappedRange(f.m, f.path); r != nil && r.ng && r.linkType == f.cur.linkType {
+			r.w = newMappedWindow(f.m, r.dataStart)
+			f.ng, f.ngPos = r, r.dataStart
+		}
+		return
+	}
 	file, err := os.Open(f.path)
 	if err != nil {
 		return
@@ -128,35 +220,70 @@ func (f *FileColumns) stopNg() {
 // limit); ok false when libpcap must read the file instead (c is then
 // empty again).
 func (f *FileColumns) readNg(ctx context.Context, c *Columns, deadline time.Time) (done, ok bool, err error) {
+	if !f.ng.w.mapped {
+		return f.readNgBlocks(ctx, c, deadline)
+	}
+	if readingMapped(func() { done, ok, err = f.readNgBlocks(ctx, c, deadline) }) {
+		f.ngFailed(c) // the file shrank: libpcap says what it finds
+		return false, false, nil
+	}
+	return done, ok, err
+}
+
+func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline time.Time) (done, ok bool, err error) {
 	pos := f.ngPos
 	defer func() { f.ngPos = pos }()
-	for n := 0; pos < f.size; n++ {
-		if f.opt.Count > 0 && c.Rows() >= f.opt.Count {
+	for {
+		for n := 0; pos < f.ngLimit; n++ {
+			if f.opt.Count > 0 && c.Rows() >= f.opt.Count {
+				f.dropSplit()
+				break
+			}
+			if f.split != nil && c.Rows() >= f.split.rowBase {
+				f.dropSplit() // the second half's rows are next: read them here
+			}
+			if n&4095 == 4095 {
+				f.progress(c, pos)
+				if err := ctx.Err(); err != nil {
+					return true, true, err
+				}
+				if !deadline.IsZero() && time.Now().After(deadline) {
+					return false, true, nil
+				}
+			}
+			size, err := f.ng.next(c, f.cur.prog, pos)
+			if c.err != nil {
+				return true, true, c.err
+			}
+			if err != nil {
+				f.ngFailed(c)
+				return false, false, nil
+			}
+			pos += size
+		}
+		if f.split == nil {
 			break
 		}
-		if n&4095 == 4095 {
+		joined, later := f.atSplit(c, pos)
+		if later {
 			f.progress(c, pos)
-			if err := ctx.Err(); err != nil {
-				return true, true, err
-			}
-			if !deadline.IsZero() && time.Now().After(deadline) {
-				return false, true, nil
-			}
+			return false, true, nil
 		}
-		size, err := f.ng.next(c, f.cur.prog, pos)
-		if c.err != nil {
-			return true, true, c.err
+		if joined {
+			pos = f.size
+			break
 		}
-		if err != nil {
-			f.stopNg()
-			c.reset()
-			return false, false, nil
-		}
-		pos += size
 	}
 	f.progress(c, pos)
 	f.stopNg()
 	return true, true, nil
+}
+
+// ngFailed gives the pcapng file to libpcap, from its start.
+func (f *FileColumns) ngFailed(c *Columns) {
+	f.dropSplit()
+	f.stopNg()
+	c.reset()
 }
 
 // MaxRows returns the most rows the file can give (-1: unknown, for a file
@@ -179,11 +306,15 @@ func (f *FileColumns) LimitRows(n int) { f.opt.Count = n }
 
 // Close closes the file (again: nothing).
 func (f *FileColumns) Close() {
+	f.split.drop()
+	f.split = nil
 	f.stopNg()
 	if f.cur != nil {
 		f.cur.close()
 		f.cur = nil
 	}
+	f.m.unmap() // no reader is left
+	f.m = nil
 }
 
 // Read reads the file's packets into c for about budget (0: until the end)
@@ -196,6 +327,14 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 	}
 	if f.cur == nil {
 		return true, errors.New("gopcapy: FileColumns read after Close")
+	}
+	if f.split != nil && f.split.state == splitReading {
+		if !c.attached { // no room for the second half's rows
+			f.dropSplit()
+		} else {
+			f.split.start(c, deadline)
+			defer f.split.wait() // before c's memory goes back to the caller
+		}
 	}
 	if f.ng != nil {
 		if done, ok, err := f.readNg(ctx, c, deadline); ok {
@@ -212,7 +351,25 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 				return true, nil
 			}
 		}
+		if f.split != nil && c.Rows() >= f.split.rowBase {
+			f.dropSplit() // the second half's rows are next: this reader reads them itself
+		} else if f.split != nil {
+			want = min(want, f.split.rowBase-c.Rows())
+		}
 		_, err := f.cur.read(want, c.AppendRow)
+		if err == errAtLimit {
+			joined, later := f.atSplit(c, f.cur.pos)
+			switch {
+			case later:
+				return false, nil
+			case joined:
+				f.cur.setLimit(f.size)
+				f.cur.skipTo(f.size)
+				err = io.EOF
+			default:
+				err = nil // the usual reader reads on
+			}
+		}
 		f.progress(c, f.cur.offset())
 		switch {
 		case c.err != nil:
@@ -233,6 +390,9 @@ func (f *FileColumns) progress(c *Columns, pos int64) {
 	if !f.grown && pos > 0 && f.size > pos && c.Rows() > 0 {
 		f.grown = true
 		c.grow(int(float64(f.size-pos)/float64(pos)*float64(c.Rows())*1.05)+1024, f.opt.Count-c.Rows())
+	}
+	if f.m != nil {
+		f.dropped = f.m.dropBehind(f.dropped, pos)
 	}
 	if pos > f.reported {
 		if f.opt.Progress != nil {

@@ -13,6 +13,7 @@ package gopcapy
 // libpcap; FileColumns reads them in Go (columns_file.go, range_ahead.go).
 
 import (
+	"errors"
 	"io"
 	"os"
 )
@@ -33,7 +34,8 @@ type fileCursor struct {
 	packets  int   // packets handed out from this file
 	size     int64 // the file's size (0 when not a regular file)
 
-	// The Go reader of classic pcap files; pf is nil once libpcap reads.
+	// The Go reader of classic pcap files reads the file through pf, or
+	// through mapped; both are nil once libpcap reads.
 	pf     *prefetcher
 	format pcapFormat
 	maxCap uint32 // a larger caplen goes to libpcap
@@ -41,11 +43,35 @@ type fileCursor struct {
 	pos    int64
 	buf    []byte // the prefetcher's buffer win lies in
 	batch  Batch  // libpcap's packets
+
+	// A mapped file (owned by the caller, who unmaps it) is read in place
+	// up to limit; scratch holds a packet for the filter, C code that must
+	// not read mapped bytes (mapped.go).
+	mapped  []byte
+	chunks  *mappedChunks // the mapping's bytes, chunk by chunk
+	limit   int64
+	scratch []byte
+	leaving func() // if not nil, called when libpcap takes over
 }
 
+// goEnd is why the Go reader stopped.
+type goEnd int
+
+const (
+	goCount   goEnd = iota // it handed out the packets asked for
+	goEOF                  // the end of the file
+	goLibpcap              // libpcap must read on from pos: damage, an odd record, a read error
+	goLimit                // a mapped file's limit, before its end
+	goFault                // the mapped file shrank under it (mapped.go): libpcap reads on
+)
+
+// errAtLimit is what read returns at a mapped file's limit.
+var errAtLimit = errors.New("gopcapy: the cursor reached its limit")
+
 // openCursor opens a capture file for reading with nanosecond timestamps,
-// keeping the packets matching filter ("": all).
-func openCursor(path, filter string) (*fileCursor, error) {
+// keeping the packets matching filter ("": all); a classic pcap file is
+// read through m when not nil (the file mapped: see mapped.go).
+func openCursor(path, filter string, m *mapping) (*fileCursor, error) {
 	r, err := OpenOfflinePrecision(path, Nano)
 	if err != nil {
 		return nil, err
@@ -60,7 +86,7 @@ func openCursor(path, filter string) (*fileCursor, error) {
 			return nil, err
 		}
 	}
-	if !f.openPcap() {
+	if !f.openPcap(m) {
 		if err := f.handOver(0); err != nil {
 			r.Close()
 			return nil, err
@@ -69,8 +95,9 @@ func openCursor(path, filter string) (*fileCursor, error) {
 	return f, nil
 }
 
-// openPcap starts the Go reader when path is a classic pcap 2.4 file.
-func (f *fileCursor) openPcap() bool {
+// openPcap starts the Go reader when path is a classic pcap 2.4 file,
+// through m when not nil.
+func (f *fileCursor) openPcap(m *mapping) bool {
 	file, err := os.Open(f.path)
 	if err != nil {
 		return false
@@ -92,12 +119,38 @@ func (f *fileCursor) openPcap() bool {
 	// common maximum goes to libpcap, which knows.
 	f.maxCap = uint32(min(f.snaplen, maxSnaplen))
 	f.pos = int64(len(hdr))
+	if m != nil && int64(len(m.data)) == f.size {
+		file.Close()
+		f.mapped, f.limit = m.data, f.size
+		f.chunks = newMappedChunks(m.data, f.pos, f.limit, int(f.maxCap)+16)
+		return true
+	}
 	f.pf = newPrefetcher(file, int(f.maxCap)+16, f.size-f.pos)
 	return true
 }
 
+// setLimit makes a mapped cursor read up to limit (at most the file's size).
+func (f *fileCursor) setLimit(limit int64) {
+	if f.mapped != nil {
+		f.limit = min(limit, f.size)
+		f.chunks.end = f.limit
+	}
+}
+
+// skipTo moves a mapped cursor on to pos, up to its limit: the records
+// before were read by another (columns_split.go).
+func (f *fileCursor) skipTo(pos int64) {
+	if f.mapped != nil {
+		f.pos = min(pos, f.limit)
+		f.chunks.pos, f.win = f.pos, nil
+	}
+}
+
 // handOver makes libpcap read from file offset off (0: where it is).
 func (f *fileCursor) handOver(off int64) error {
+	if f.leaving != nil {
+		f.leaving()
+	}
 	f.stopGo()
 	if off > 0 && !f.r.seekTo(off) {
 		return pcapErr(f.path + ": cannot seek in the file")
@@ -111,9 +164,12 @@ func (f *fileCursor) handOver(off int64) error {
 func (f *fileCursor) stopGo() {
 	if f.pf != nil {
 		f.pf.close()
-		f.pf, f.win, f.buf = nil, nil, nil
 	}
+	f.pf, f.mapped, f.chunks, f.win, f.buf = nil, nil, nil, nil, nil
 }
+
+// goReads reports whether Go reads the file (not libpcap).
+func (f *fileCursor) goReads() bool { return f.pf != nil || f.mapped != nil }
 
 func (f *fileCursor) close() {
 	f.stopGo()
@@ -122,23 +178,26 @@ func (f *fileCursor) close() {
 
 // offset returns the file offset read up to, -1 when unknown.
 func (f *fileCursor) offset() int64 {
-	if f.pf != nil {
+	if f.goReads() {
 		return f.pos
 	}
 	return f.r.offset()
 }
 
-// read hands up to n packets to fn; io.EOF at the end of the file.
+// read hands up to n packets to fn; io.EOF at the end of the file,
+// errAtLimit at a mapped file's limit.
 func (f *fileCursor) read(n int, fn PacketFunc) (int, error) {
 	got := 0
-	if f.pf != nil {
-		k, ok := f.readGo(n, fn)
+	if f.goReads() {
+		k, end := f.readGoSafely(n, fn)
 		got += k
-		if ok {
-			if got == n {
-				return got, nil
-			}
+		switch end {
+		case goCount:
+			return got, nil
+		case goEOF:
 			return got, io.EOF
+		case goLimit:
+			return got, errAtLimit
 		}
 		if err := f.handOver(f.pos); err != nil {
 			return got, err
@@ -159,9 +218,23 @@ func (f *fileCursor) read(n int, fn PacketFunc) (int, error) {
 	return got, nil
 }
 
-// readGo reads up to n packets in Go. ok is false when libpcap must take
-// over at f.pos; true means n packets, or the end of the file when fewer.
-func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, ok bool) {
+// readGoSafely is readGo, which for a mapped file may meet a page the file
+// no longer has: the packets before it stand, libpcap reads on (and tells
+// what it finds). fn must change nothing when it faults (Columns' appends
+// read the packet before they write).
+func (f *fileCursor) readGoSafely(n int, fn PacketFunc) (got int, end goEnd) {
+	if f.mapped == nil {
+		return f.readGo(n, fn)
+	}
+	before := f.packets
+	if readingMapped(func() { got, end = f.readGo(n, fn) }) {
+		return f.packets - before, goFault
+	}
+	return got, end
+}
+
+// readGo reads up to n packets in Go and says why it stopped.
+func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
 	format := &f.format
 	for {
 		win := f.win
@@ -169,14 +242,14 @@ func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, ok bool) {
 			sec, frac, caplen, wire := format.record(win)
 			if caplen > f.maxCap || sec >= 1<<31 || frac >= format.fracMax {
 				f.win = win
-				return got, false // libpcap's errors or its special cases
+				return got, goLibpcap // libpcap's errors or its special cases
 			}
 			size := 16 + int(caplen)
 			if len(win) < size {
 				break
 			}
 			data := win[16:size:size]
-			if f.prog == nil || f.prog.Matches(data, int(wire)) {
+			if f.prog == nil || f.prog.Matches(f.filtered(data), int(wire)) {
 				fn(Pkthdr{Sec: int64(sec), Caplen: caplen, Len: wire}, int64(frac)*format.fracMul, f.linkType, data)
 				got++
 				f.packets++
@@ -186,15 +259,31 @@ func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, ok bool) {
 		}
 		f.win = win
 		if got == n {
-			return got, true
+			return got, goCount
 		}
-		buf, next, err := f.pf.next(f.buf, f.win)
+		var source chunkSource = f.chunks
+		if f.pf != nil {
+			source = f.pf
+		}
+		buf, next, err := source.chunk(f.buf, f.win)
 		switch {
+		case err == io.EOF && f.mapped != nil && f.limit < f.size:
+			return got, goLimit
 		case err == io.EOF && len(f.win) == 0:
-			return got, true
+			return got, goEOF
 		case err != nil: // a record cut short, or a read error: libpcap says which
-			return got, false
+			return got, goLibpcap
 		}
 		f.buf, f.win = buf, next
 	}
+}
+
+// filtered is a packet as the filter may read it: a copy when it lies in a
+// mapped file (mapped.go), the packet itself otherwise.
+func (f *fileCursor) filtered(data []byte) []byte {
+	if f.mapped == nil {
+		return data
+	}
+	f.scratch = append(f.scratch[:0], data...)
+	return f.scratch
 }

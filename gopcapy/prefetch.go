@@ -74,11 +74,11 @@ func (p *prefetcher) run() {
 	}
 }
 
-// next returns the next window of the file: rest (the start of a record
+// chunk returns the next window of the file: rest (the start of a record
 // the previous chunk cut, at most head bytes) followed by the next chunk,
 // and the buffer it lies in; prev, the buffer rest lies in, is reused.
 // err is io.EOF at the end of the file, or the read error.
-func (p *prefetcher) next(prev, rest []byte) (buf, win []byte, err error) {
+func (p *prefetcher) chunk(prev, rest []byte) (buf, win []byte, err error) {
 	if p.err != nil {
 		return nil, nil, p.err
 	}
@@ -97,6 +97,9 @@ func (p *prefetcher) next(prev, rest []byte) (buf, win []byte, err error) {
 	}
 	return c.buf, c.buf[start : p.head+c.n], nil
 }
+
+// room is the most bytes of a record carried from one chunk to the next.
+func (p *prefetcher) room() int { return p.head }
 
 // close stops the goroutine and waits for it to close the file.
 func (p *prefetcher) close() {

@@ -13,9 +13,24 @@ import (
 
 // aheadSource is what a window read ahead holds besides its bytes.
 type aheadSource struct {
-	pf   *prefetcher
+	pf   chunkSource
 	held []byte // the prefetcher's buffer the window lies in (nil before the first chunk)
 	big  []byte // a block larger than the prefetcher's room, gathered from its chunks
+}
+
+// chunkSource is where a window read ahead gets its chunks: a prefetcher
+// reading the file, or the file mapped (mappedChunks).
+type chunkSource interface {
+	chunk(prev, rest []byte) (buf, win []byte, err error)
+	room() int
+}
+
+// newMappedWindow reads a mapped file from offset from to its end through
+// chunks copied from the mapping (mapped.go).
+func newMappedWindow(m *mapping, from int64) *window {
+	size := int64(len(m.data))
+	return &window{size: size, base: from, mapped: true,
+		ahead: &aheadSource{pf: newMappedChunks(m.data, from, size, aheadRoom)}}
 }
 
 // aheadRoom is how much of a block the prefetcher carries from one chunk
@@ -37,7 +52,9 @@ func newAheadWindow(file *os.File, size, from int64) (*window, error) {
 // closeAhead stops the read-ahead and closes its file.
 func (w *window) closeAhead() {
 	if w.ahead != nil {
-		w.ahead.pf.close()
+		if pf, ok := w.ahead.pf.(*prefetcher); ok {
+			pf.close()
+		}
 		w.ahead = nil
 		w.buf = nil
 	}
@@ -62,10 +79,10 @@ func (w *window) readAhead(off int64, n int) ([]byte, error) {
 		if off < end {
 			rest = w.buf[off-w.base:]
 		}
-		if n > a.pf.head {
+		if n > a.pf.room() {
 			return w.gather(off, n, rest)
 		}
-		buf, win, err := a.pf.next(a.held, rest)
+		buf, win, err := a.pf.chunk(a.held, rest)
 		if err != nil {
 			return nil, aheadErr(err)
 		}
@@ -81,7 +98,7 @@ func (w *window) gather(off int64, n int, rest []byte) ([]byte, error) {
 	big := append(a.big[:0], rest...)
 	base := w.base + int64(len(w.buf)) - int64(len(rest)) // rest's offset, or the read-ahead's
 	for base+int64(len(big)) < off+int64(n) {
-		buf, win, err := a.pf.next(a.held, nil)
+		buf, win, err := a.pf.chunk(a.held, nil)
 		if err != nil {
 			return nil, aheadErr(err)
 		}

@@ -68,6 +68,9 @@ type window struct {
 	buf   []byte
 
 	ahead *aheadSource // nil: read through src
+	// mapped: buf is the whole file mapped in memory (columns_split.go),
+	// which C code must not read (mapped.go).
+	mapped bool
 }
 
 // at returns the n bytes at off, valid until the next call; io.EOF when the

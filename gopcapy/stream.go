@@ -40,7 +40,7 @@ func (s *Stream) Read(n int, fn PacketFunc) (int, error) {
 			if s.next >= len(s.paths) {
 				return got, io.EOF
 			}
-			cur, err := openCursor(s.paths[s.next], s.filter)
+			cur, err := openCursor(s.paths[s.next], s.filter, nil)
 			s.next++
 			if err != nil {
 				s.next = len(s.paths)

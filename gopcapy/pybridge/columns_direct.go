@@ -37,7 +37,7 @@ func ColumnsOpenFile(path, filter string, count int, fields string) (job int, er
 	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
 		return -1, nil // a pipe is read once: by ColumnsReadFiles, which says what is wrong
 	}
-	opt := gopcapy.ColumnOptions{Filter: filter, Count: count, Fields: names}
+	opt := gopcapy.ColumnOptions{Filter: filter, Count: count, Fields: names, InPlace: true}
 	j := &colJob{count: count}
 	opt.Progress = &j.progress
 	f, err := gopcapy.OpenFileColumns(path, opt)

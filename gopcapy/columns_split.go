@@ -1,0 +1,217 @@
+package gopcapy
+
+// A large file read by two goroutines, one per half, on two cores.
+//
+// When the caller writes the columns in place into memory with room for
+// every row the file could hold (ColumnOptions.InPlace, the bridge's
+// read_columns of one file), FileColumns maps the file (mapped.go) and
+// guesses the record (pcapng: block) that starts the second half
+// (Boundary, range_boundary.go). A goroutine reads the second half into the
+// same memory, from the row the first half cannot reach (each record takes
+// at least 16 bytes); the usual reader reads the first half and stops at
+// the guess. The second half's rows are kept only if both end cleanly: the
+// first half's reader landed exactly on the guess (so it starts a true
+// record) and the second half's read the rest of the file without meeting
+// anything the usual reader would hand to libpcap (damage, an odd record,
+// a timestamp ts cannot hold, a fault). Its rows are then moved after the
+// first half's and its address codes translated: the result is what one
+// reader would have given. In any other case the usual reader reads on
+// from where it is, as if there had been no split.
+//
+// The second goroutine writes into the caller's memory only during Read,
+// which waits for it before it returns (the bridge's contract: Go keeps
+// nothing of Python's arrays between calls).
+
+import (
+	"bytes"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// splitMin: smaller files are read by one goroutine. A variable for tests.
+var splitMin int64 = 16 << 20
+
+type splitState int
+
+const (
+	splitReading splitState = iota
+	splitDone               // the second half was read cleanly to the end of the file
+	splitDropped            // the usual reader reads the second half itself
+)
+
+// splitHalf is the second half of a file and the goroutine reading it.
+type splitHalf struct {
+	from    int64 // its first record (block), as Boundary guessed
+	rowBase int   // the row its rows start at in the caller's memory
+	room    int   // the rows it has room for there
+	c       Columns
+	// step reads on until the deadline (zero: no limit) or an end: done,
+	// or stopped at something the usual reader must see for itself.
+	step    func(h *splitHalf, deadline time.Time) (done, stopped bool)
+	state   splitState
+	running chan struct{} // closed when the goroutine of this Read has ended
+	stop    atomic.Bool   // set when its rows are no longer wanted
+}
+
+// over reports whether a step must stop: the deadline passed, or its rows
+// are no longer wanted.
+func (h *splitHalf) over(deadline time.Time) bool {
+	return h.stop.Load() || !deadline.IsZero() && time.Now().After(deadline)
+}
+
+// planSplit sets up the reading of the second half of a mapped file of
+// size bytes whose records start at dataStart; r reads the file's layout
+// over the mapping. It returns nil when the file is not worth splitting
+// or no boundary is found.
+func planSplit(m *mapping, r *rangeReader, size int64, fields []string) *splitHalf {
+	var from int64
+	var err error
+	if readingMapped(func() { from, err = r.Boundary(size / 2) }) || err != nil || from <= r.dataStart || from >= size {
+		return nil
+	}
+	h := &splitHalf{from: from, rowBase: firstHalfRows(r, from)}
+	h.room = int((size-24)/16) - h.rowBase
+	_ = h.c.Select(fields) // checked by OpenFileColumns
+	return h
+}
+
+// firstHalfRows is where the second half's rows go: after the rows the
+// first half is likely to have, with a margin, and never past the most it
+// can have (each record takes at least 16 bytes after the file's 24-byte
+// header). Close to the first half's rows, moving the second half's rows
+// after them (spliceTail) writes mostly into memory it already wrote,
+// which saves the system zeroing fresh pages twice. Should the first half
+// have more, its reader meets the second half's rows before the boundary
+// and reads the rest of the file itself (FileColumns.Read).
+func firstHalfRows(r *rangeReader, from int64) int {
+	most := int((from - 24) / 16)
+	// Records' mean size from a sample at the start and the middle of the
+	// first half.
+	var bytes, records int64
+	for _, at := range []int64{r.dataStart, from / 2} {
+		q, err := r.Boundary(at)
+		for k := 0; k < 4096 && err == nil && q < from; k++ {
+			var size int64
+			if size, err = r.readableSize(q); size == 0 {
+				break
+			}
+			q, bytes, records = q+size, bytes+size, records+1
+		}
+	}
+	if records == 0 {
+		return most
+	}
+	likely := float64(from-r.dataStart) / (float64(bytes) / float64(records))
+	return min(most, int(likely*1.2)+4096)
+}
+
+// splitWanted reports whether a file of size bytes read with opt is read
+// by two goroutines.
+func splitWanted(opt ColumnOptions, size int64) bool {
+	return opt.InPlace && opt.Count <= 0 && size >= splitMin && runtime.GOMAXPROCS(0) > 1
+}
+
+// classicStep reads a classic pcap file's second half with a cursor of its
+// own over the mapping, with the rules of cur, the usual reader's.
+func classicStep(cur *fileCursor, from int64, m *mapping) func(*splitHalf, time.Time) (bool, bool) {
+	half := &fileCursor{linkType: cur.linkType, prog: cur.prog, size: cur.size, format: cur.format,
+		maxCap: cur.maxCap, mapped: m.data, limit: cur.size, pos: from,
+		chunks: newMappedChunks(m.data, from, cur.size, int(cur.maxCap)+16)}
+	dropped := from
+	return func(h *splitHalf, deadline time.Time) (done, stopped bool) {
+		c := &h.c
+		for {
+			_, end := half.readGo(4096, c.AppendRow)
+			dropped = m.dropBehind(dropped, half.pos)
+			switch {
+			case c.err != nil || end == goLibpcap:
+				return false, true
+			case end == goEOF:
+				return true, false
+			case h.over(deadline):
+				return false, false
+			}
+		}
+	}
+}
+
+// ngStep reads a pcapng file's second half with a range reader of its own
+// over the mapping, like r, the usual reader's.
+func ngStep(r *rangeReader, prog *BPFProgram, from int64, m *mapping) func(*splitHalf, time.Time) (bool, bool) {
+	half := *r
+	half.w = newMappedWindow(m, from)
+	half.scratch = nil
+	pos, dropped := from, from
+	return func(h *splitHalf, deadline time.Time) (done, stopped bool) {
+		c := &h.c
+		for n := 1; pos < half.w.size; n++ {
+			size, err := half.next(c, prog, pos)
+			if err != nil || c.err != nil {
+				return false, true
+			}
+			pos += size
+			if n&4095 == 0 {
+				dropped = m.dropBehind(dropped, pos)
+				if h.over(deadline) {
+					return false, false
+				}
+			}
+		}
+		return true, false
+	}
+}
+
+// mappedRange reads a mapped file's layout; nil when it is not a capture
+// a range reader takes.
+func mappedRange(m *mapping, path string) *rangeReader {
+	var r *rangeReader
+	var err error
+	if readingMapped(func() { r, err = openRange(bytes.NewReader(m.data), int64(len(m.data)), path) }) || err != nil {
+		return nil
+	}
+	return r
+}
+
+// start runs the second half's goroutine for this Read, writing into c's
+// memory (attached) from rowBase on.
+func (h *splitHalf) start(c *Columns, deadline time.Time) {
+	if h.state != splitReading || h.running != nil {
+		return
+	}
+	c.viewTail(&h.c, h.rowBase)
+	h.running = make(chan struct{})
+	go func() {
+		defer close(h.running)
+		defer func() {
+			if recover() != nil { // the usual reader reads this half, and meets what this met
+				h.state = splitDropped
+			}
+		}()
+		var done, stopped bool
+		if readingMapped(func() { done, stopped = h.step(h, deadline) }) || stopped || h.c.rows > h.room {
+			h.state = splitDropped
+		} else if done {
+			h.state = splitDone
+		}
+	}()
+}
+
+// wait waits for this Read's goroutine, after which nothing writes into
+// the caller's memory but the usual reader.
+func (h *splitHalf) wait() {
+	if h != nil && h.running != nil {
+		<-h.running
+		h.running = nil
+		h.c.Detach()
+	}
+}
+
+// drop makes the usual reader read the second half itself.
+func (h *splitHalf) drop() {
+	if h != nil {
+		h.stop.Store(true)
+		h.wait()
+		h.state = splitDropped
+	}
+}
