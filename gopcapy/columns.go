@@ -7,7 +7,6 @@ package gopcapy
 // ranges of a file (columns_range.go), streams of files (stream.go).
 
 import (
-	"time"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -280,10 +279,7 @@ func (c *Columns) viewTail(t *Columns, from int) {
 // spliceTail appends the rows t wrote into c's memory from row from on
 // (viewTail), translating their address codes into c's table; t must
 // keep the same columns and may be detached.
-var spliceTime time.Duration
-
 func (c *Columns) spliceTail(t *Columns, from int) {
-	defer func(t0 time.Time) { spliceTime = time.Since(t0) }(time.Now())
 	rows, n := c.rows, t.rows
 	for i, s := range columnSpecs {
 		if c.skip&(1<<i) == 0 {
