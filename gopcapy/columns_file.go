@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"sync"
@@ -234,13 +235,15 @@ func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline tim
 	pos := f.ngPos
 	defer func() { f.ngPos = pos }()
 	for {
+		stop := f.ngRows()
 		for n := 0; pos < f.ngLimit; n++ {
-			if f.opt.Count > 0 && c.Rows() >= f.opt.Count {
-				f.dropSplit()
-				break
-			}
-			if f.split != nil && c.Rows() >= f.split.rowBase {
+			if c.rows >= stop {
+				if f.opt.Count > 0 && c.rows >= f.opt.Count {
+					f.dropSplit()
+					break
+				}
 				f.dropSplit() // the second half's rows are next: read them here
+				stop = f.ngRows()
 			}
 			if n&4095 == 4095 {
 				f.progress(c, pos)
@@ -277,6 +280,19 @@ func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline tim
 	f.progress(c, pos)
 	f.stopNg()
 	return true, true, nil
+}
+
+// ngRows is how many rows the pcapng reader may have before it must look
+// at what to do: opt.Count, or the second half's first row.
+func (f *FileColumns) ngRows() int {
+	n := math.MaxInt
+	if f.opt.Count > 0 {
+		n = f.opt.Count
+	}
+	if f.split != nil {
+		n = min(n, f.split.rowBase)
+	}
+	return n
 }
 
 // ngFailed gives the pcapng file to libpcap, from its start.

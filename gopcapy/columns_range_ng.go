@@ -168,9 +168,12 @@ func (r *rangeReader) plausibleBlock(q int64) (int64, error) {
 // ngBlock appends the packet of the block at pos, if it holds one, and
 // returns the block's size.
 func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, error) {
-	h, err := r.w.at(pos, 8)
-	if err != nil {
-		return 0, r.damage(err, pos, "truncated pcapng block header")
+	h := r.w.rest(pos) // most blocks lie in the window whole: one look
+	if len(h) < 8 {
+		var err error
+		if h, err = r.w.at(pos, 8); err != nil {
+			return 0, r.damage(err, pos, "truncated pcapng block header")
+		}
 	}
 	typ, size := r.u32(h), int64(r.u32(h[4:]))
 	if size < 12 || size%4 != 0 {
@@ -179,10 +182,14 @@ func (r *rangeReader) ngBlock(c *Columns, prog *BPFProgram, pos int64) (int64, e
 	if size > maxReadBlock {
 		return 0, fmt.Errorf("pcapng block size %d > maximum %d (at byte %d)", size, maxReadBlock, pos)
 	}
-	b, err := r.w.at(pos, int(size))
-	if err != nil {
-		return 0, r.damage(err, pos, fmt.Sprintf("truncated pcapng block of %d bytes", size))
+	b := h
+	if int64(len(b)) < size {
+		var err error
+		if b, err = r.w.at(pos, int(size)); err != nil {
+			return 0, r.damage(err, pos, fmt.Sprintf("truncated pcapng block of %d bytes", size))
+		}
 	}
+	b = b[:size]
 	if int64(r.u32(b[size-4:])) != size {
 		return 0, fmt.Errorf("pcapng block at byte %d: block total length in header and trailer don't match", pos)
 	}

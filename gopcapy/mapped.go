@@ -61,7 +61,7 @@ func (m *mapping) dropBehind(from, to int64) int64 {
 }
 
 // dropStep: pages are given back a few MiB at a time.
-const dropStep = 8 << 20
+const dropStep = 32 << 20
 
 // mappedChunks hands out a mapped file's bytes a chunk at a time, copied
 // into one of two buffers, as the prefetcher (prefetch.go) does for a

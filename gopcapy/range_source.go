@@ -73,6 +73,15 @@ type window struct {
 	mapped bool
 }
 
+// rest returns the bytes the window holds from off on (nil when it does
+// not hold off), valid until the next call of at: a look without a call.
+func (w *window) rest(off int64) []byte {
+	if i := off - w.base; i >= 0 && i < int64(len(w.buf)) {
+		return w.buf[i:]
+	}
+	return nil
+}
+
 // at returns the n bytes at off, valid until the next call; io.EOF when the
 // file ends before off+n.
 func (w *window) at(off int64, n int) ([]byte, error) {

@@ -19,5 +19,7 @@ static inline uint32_t get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); re
 
 /* _ngbatch.c */
 PyObject *hot_ng_batch(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
+/* _addresses.c */
+PyObject *hot_fill_objects(PyObject *mod, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

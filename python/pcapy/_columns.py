@@ -13,6 +13,7 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Union
 
+from . import _batch
 from ._column_jobs import address_table, export, file_job, files_job, reader_job
 from ._column_spec import DTYPES as DTYPES  # pcapy.dask's names for them
 from ._column_spec import FIELDS
@@ -105,10 +106,14 @@ def _columns_dict(np: Any, names: list[str], cols: dict[str, Any], table: list[s
     """read_columns' form of exported columns: src/dst as address strings
     (iter_columns makes its chunks with it)."""
     if "src" in cols or "dst" in cols:
-        lookup = np.array(table + [""], dtype=object)  # code -1 picks ''
+        fill = _batch.hotpath().fill_objects  # one pass in C (python/csrc/_addresses.c)
+        addresses = tuple(table)
         for name in ("src", "dst"):
             if name in cols:
-                cols[name] = lookup[cols[name]]
+                codes = np.ascontiguousarray(cols[name], dtype=np.int32)
+                strings = np.empty(len(codes), dtype=object)
+                fill(strings.ctypes.data, len(strings), codes, addresses, "")
+                cols[name] = strings
     return {name: cols[name] for name in names}
 
 
