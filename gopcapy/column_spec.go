@@ -58,6 +58,7 @@ type column interface {
 	// appendRows appends the n rows at row from of the column's memory
 	// (past its rows, within its room).
 	appendRows(from, n int)
+	room() int // the rows the memory holds (its capacity)
 }
 
 type colSlice[T any] struct{ s *[]T }
@@ -83,6 +84,8 @@ func (c colSlice[T]) attach(mem unsafe.Pointer, rows, capRows int) {
 func (c colSlice[T]) view(dst column, from, rows int) {
 	*dst.(colSlice[T]).s = (*c.s)[from : from+rows : cap(*c.s)]
 }
+
+func (c colSlice[T]) room() int { return cap(*c.s) }
 
 func (c colSlice[T]) appendRows(from, n int) {
 	*c.s = append(*c.s, (*c.s)[from:from+n]...) // a memmove: the rows may overlap

@@ -264,6 +264,17 @@ func (c *Columns) AppendRow(h Pkthdr, nsec int64, linkType int, data []byte) {
 // of known size is allocated once.
 func (c *Columns) Reserve(n int) { c.grow(n, 0) }
 
+// room is how many rows the kept columns have room for.
+func (c *Columns) room() int {
+	n := math.MaxInt
+	for i, s := range columnSpecs {
+		if c.skip&(1<<i) == 0 {
+			n = min(n, s.col(c).room())
+		}
+	}
+	return n
+}
+
 // viewTail makes t (which keeps the same columns) write its rows into c's
 // memory from row from on: c must be attached (Attach) with room there.
 // t's rows so far are those already there.

@@ -345,7 +345,7 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 		return true, errors.New("gopcapy: FileColumns read after Close")
 	}
 	if f.split != nil && f.split.state == splitReading {
-		if !c.attached { // no room for the second half's rows
+		if !c.attached || c.room() < f.split.rowBase+f.split.room { // no room for the second half's rows
 			f.dropSplit()
 		} else {
 			f.split.start(c, deadline)
@@ -367,10 +367,12 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 				return true, nil
 			}
 		}
-		if f.split != nil && c.Rows() >= f.split.rowBase {
-			f.dropSplit() // the second half's rows are next: this reader reads them itself
-		} else if f.split != nil {
-			want = min(want, f.split.rowBase-c.Rows())
+		if f.split != nil {
+			if room := f.split.rowBase - c.Rows(); room > 0 {
+				want = min(want, room)
+			} else if f.cur.pos != f.split.from {
+				f.dropSplit() // the second half's rows are next: this reader reads them itself
+			} // else the cursor is at its limit, and says so
 		}
 		_, err := f.cur.read(want, c.AppendRow)
 		if err == errAtLimit {
