@@ -236,7 +236,7 @@ func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline tim
 	defer func() { f.ngPos = pos }()
 	for {
 		stop := f.ngRows()
-		for n := 0; pos < f.ngLimit; n++ {
+		for n := 0; pos < f.ngLimit; {
 			if c.rows >= stop {
 				if f.opt.Count > 0 && c.rows >= f.opt.Count {
 					f.dropSplit()
@@ -245,7 +245,8 @@ func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline tim
 				f.dropSplit() // the second half's rows are next: read them here
 				stop = f.ngRows()
 			}
-			if n&4095 == 4095 {
+			if n >= 4096 {
+				n = 0
 				f.progress(c, pos)
 				if err := ctx.Err(); err != nil {
 					return true, true, err
@@ -254,15 +255,19 @@ func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline tim
 					return false, true, nil
 				}
 			}
-			size, err := f.ng.next(c, f.cur.prog, pos)
+			next, k := f.ng.ngRun(c, f.cur.prog, pos, f.ngLimit, stop, 4096-n)
+			if k == 0 { // a block the common case does not cover
+				size, err := f.ng.next(c, f.cur.prog, pos)
+				if err != nil && c.err == nil {
+					f.ngFailed(c)
+					return false, false, nil
+				}
+				next, k = pos+size, 1
+			}
+			pos, n = next, n+k
 			if c.err != nil {
 				return true, true, c.err
 			}
-			if err != nil {
-				f.ngFailed(c)
-				return false, false, nil
-			}
-			pos += size
 		}
 		if f.split == nil {
 			break

@@ -257,3 +257,41 @@ func ngTime(ts, units uint64) (sec, nsec uint64) {
 	nsec, _ = bits.Div64(hi, lo, units)
 	return sec, nsec
 }
+
+// ngRun reads, in one loop, the blocks from pos on that are the common
+// case: enhanced packet blocks lying whole in the window, of a known
+// interface of the file's link type, within the snapshot length. It stops
+// before any other block (for ngBlock, which says what is wrong with it or
+// reads it the slow way), at limit, before c has stop rows, after most
+// blocks, or after a row that set c.err. It returns where it stopped and
+// how many blocks it read. The rows are ngBlock's.
+func (r *rangeReader) ngRun(c *Columns, prog *BPFProgram, pos, limit int64, stop, most int) (int64, int) {
+	win := r.w.rest(pos)
+	k := 0
+	for ; k < most && pos < limit && c.rows < stop && len(win) >= 32; k++ {
+		size := int64(r.u32(win[4:]))
+		if r.u32(win) != ngEPB || size < 32 || size%4 != 0 || size > int64(len(win)) {
+			break
+		}
+		b := win[:size]
+		ifid, caplen, wire := r.u32(b[8:]), r.u32(b[20:]), r.u32(b[24:])
+		if int64(r.u32(b[size-4:])) != size || 32+int64(caplen) > size || int64(ifid) >= int64(len(r.ifaces)) ||
+			int64(caplen) > int64(r.snaplen) {
+			break
+		}
+		iface := &r.ifaces[ifid]
+		if iface.linkType != r.linkType {
+			break
+		}
+		sec, nsec := ngTime(uint64(r.u32(b[12:]))<<32|uint64(r.u32(b[16:])), iface.units)
+		data := b[28 : 28+caplen]
+		if prog == nil || prog.Matches(r.filtered(data), int(wire)) {
+			c.appendNs(Pkthdr{Sec: int64(sec) + iface.offset, Caplen: caplen, Len: wire}, int64(nsec), r.linkType, data)
+		}
+		pos, win = pos+size, win[size:]
+		if c.err != nil {
+			return pos, k + 1
+		}
+	}
+	return pos, k
+}

@@ -24,6 +24,7 @@ package gopcapy
 
 import (
 	"bytes"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -145,17 +146,22 @@ func ngStep(r *rangeReader, prog *BPFProgram, from int64, m *mapping) func(*spli
 	pos, dropped := from, from
 	return func(h *splitHalf, deadline time.Time) (done, stopped bool) {
 		c := &h.c
-		for n := 1; pos < half.w.size; n++ {
-			size, err := half.next(c, prog, pos)
-			if err != nil || c.err != nil {
+		for pos < half.w.size {
+			next, k := half.ngRun(c, prog, pos, half.w.size, math.MaxInt, 4096)
+			if k == 0 { // a block the common case does not cover
+				size, err := half.next(c, prog, pos)
+				if err != nil {
+					return false, true
+				}
+				next = pos + size
+			}
+			pos = next
+			if c.err != nil {
 				return false, true
 			}
-			pos += size
-			if n&4095 == 0 {
-				dropped = m.dropBehind(dropped, pos)
-				if h.over(deadline) {
-					return false, false
-				}
+			dropped = m.dropBehind(dropped, pos)
+			if h.over(deadline) {
+				return false, false
 			}
 		}
 		return true, false
