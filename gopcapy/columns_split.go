@@ -67,11 +67,17 @@ func (h *splitHalf) over(deadline time.Time) bool {
 // or no boundary is found.
 func planSplit(m *mapping, r *rangeReader, size int64, fields []string) *splitHalf {
 	var from int64
+	var rows int
 	var err error
-	if readingMapped(func() { from, err = r.Boundary(size / 2) }) || err != nil || from <= r.dataStart || from >= size {
+	faulted := readingMapped(func() {
+		if from, err = r.Boundary(size / 2); err == nil && from > r.dataStart && from < size {
+			rows = firstHalfRows(r, from)
+		}
+	})
+	if faulted || err != nil || from <= r.dataStart || from >= size {
 		return nil
 	}
-	h := &splitHalf{from: from, rowBase: firstHalfRows(r, from)}
+	h := &splitHalf{from: from, rowBase: rows}
 	h.room = int((size-24)/16) - h.rowBase
 	_ = h.c.Select(fields) // checked by OpenFileColumns
 	return h
