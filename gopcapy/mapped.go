@@ -1,8 +1,10 @@
 package gopcapy
 
-// A capture file read through a memory mapping (mapped_linux.go): the
-// decoders read the page cache in place, with no copy and no read syscall,
-// which leaves both cores to decoding (columns_split.go).
+// A capture file read through a memory mapping (mapped_linux.go), so that
+// two goroutines can each read their half of it (columns_split.go) with no
+// read syscalls and no read-ahead goroutine: each copies its next chunk out
+// of the page cache itself (mappedChunks) and decodes it from its core's
+// cache. Both cores decode; neither waits on the other.
 //
 // A mapped file can shrink while it is read (a log rotated by truncation):
 // touching a page past its new end raises SIGBUS. Every read of mapped
