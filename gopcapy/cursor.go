@@ -11,6 +11,11 @@ package gopcapy
 // damaged or odd record, a read error) libpcap takes over at that record,
 // so errors and odd cases are libpcap's. A cursor leaves pcapng files to
 // libpcap; FileColumns reads them in Go (columns_file.go, range_ahead.go).
+//
+// FileColumns may give a cursor the file mapped in memory (mapped.go)
+// instead of the prefetcher: the cursor then copies it chunk by chunk
+// (mappedChunks) up to its limit, where another goroutine reads on
+// (columns_split.go).
 
 import (
 	"errors"
@@ -44,9 +49,9 @@ type fileCursor struct {
 	buf    []byte // the prefetcher's buffer win lies in
 	batch  Batch  // libpcap's packets
 
-	// A mapped file (owned by the caller, who unmaps it) is read in place
-	// up to limit; scratch holds a packet for the filter, C code that must
-	// not read mapped bytes (mapped.go).
+	// A mapped file (owned by the caller, who unmaps it) is read up to
+	// limit; scratch holds a packet for the filter, C code that must not
+	// read mapped bytes (mapped.go).
 	mapped  []byte
 	chunks  *mappedChunks // the mapping's bytes, chunk by chunk
 	limit   int64
