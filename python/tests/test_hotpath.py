@@ -112,3 +112,39 @@ def test_run_keeps_references_straight(hot) -> None:
     with pytest.raises(StopIteration) as info:
         hot.run(hot.Batch(blob, 8, hot.Header), raises, 0)
     assert info.value.args == ("kept",)
+
+
+def test_fill_objects_makes_read_columns_address_strings(hot) -> None:
+    np = pytest.importorskip("numpy")
+    table = ("10.0.0.1", "fd00::1")
+    missing = ""
+    codes = np.array([0, -1, 1, 1, 0], dtype=np.int32)
+    out = np.empty(len(codes), dtype=object)
+    before = [sys.getrefcount(s) for s in table]
+    hot.fill_objects(out.ctypes.data, len(out), codes, table, missing)
+    assert out.tolist() == ["10.0.0.1", "", "fd00::1", "fd00::1", "10.0.0.1"]
+    assert [sys.getrefcount(s) for s in table] == [before[0] + 2, before[1] + 2]
+    hot.fill_objects(out.ctypes.data, len(out), codes[::-1].copy(), table, missing)  # replaces, releasing the old
+    assert [sys.getrefcount(s) for s in table] == [before[0] + 2, before[1] + 2]
+    del out
+    assert [sys.getrefcount(s) for s in table] == before
+
+
+def test_fill_objects_refuses_bad_input_and_writes_nothing(hot) -> None:
+    np = pytest.importorskip("numpy")
+    out = np.empty(3, dtype=object)
+    for codes, error in ((np.array([0, 2, 0], dtype=np.int32), ValueError),  # past the table
+                         (np.array([0, -2, 0], dtype=np.int32), ValueError),
+                         (np.array([0, 0], dtype=np.int32), ValueError),  # not one code per item
+                         (np.array([0, 0, 0], dtype=np.int64), ValueError),
+                         ("abc", TypeError)):
+        with pytest.raises(error):
+            hot.fill_objects(out.ctypes.data, len(out), codes, ("a", "b"), "")
+        assert out.tolist() == [None, None, None]
+    with pytest.raises(TypeError):
+        hot.fill_objects(out.ctypes.data, 3, np.zeros(3, dtype=np.int32), ["a"], "")  # a list, not a tuple
+    with pytest.raises(TypeError):
+        hot.fill_objects(out.ctypes.data, 3, np.zeros(3, dtype=np.int32), ("a",))
+    with pytest.raises(ValueError):
+        hot.fill_objects(0, 3, np.zeros(3, dtype=np.int32), ("a",), "")  # no array
+    assert out.tolist() == [None, None, None]
