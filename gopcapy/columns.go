@@ -13,6 +13,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"sync"
 )
 
 // Columns holds decoded packets column by column: row i of every slice is
@@ -292,11 +293,23 @@ func (c *Columns) viewTail(t *Columns, from int) {
 // keep the same columns and may be detached.
 func (c *Columns) spliceTail(t *Columns, from int) {
 	rows, n := c.rows, t.rows
-	for i, s := range columnSpecs {
-		if c.skip&(1<<i) == 0 {
-			s.col(c).appendRows(from, n)
+	if from < rows || from+n > c.room() { // checked here: a goroutine's panic could not be recovered
+		panic("gopcapy: spliceTail outside the columns' memory")
+	}
+	// Every other column moved by a goroutine of its own: the move (and the
+	// fresh pages it writes) is the one step of a split read only one core
+	// would do.
+	move := func(parity int) {
+		for i, s := range columnSpecs {
+			if c.skip&(1<<i) == 0 && i%2 == parity {
+				s.col(c).appendRows(from, n)
+			}
 		}
 	}
+	var odd sync.WaitGroup
+	odd.Go(func() { move(1) })
+	move(0)
+	odd.Wait()
 	c.rows += n
 	if len(t.Addrs) == 0 {
 		return
