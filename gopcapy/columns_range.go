@@ -69,10 +69,9 @@ type captureLayout struct {
 // not throw away the window its records are read from.
 type rangeReader struct {
 	captureLayout
-	w       *window
-	probe   *window
-	path    string
-	scratch []byte // a packet of a mapped window copied for the filter
+	w     *window
+	probe *window
+	path  string
 }
 
 // openRange reads a capture's layout: the file header, and for pcapng the
@@ -248,19 +247,9 @@ func (r *rangeReader) appendPacket(c *Columns, prog *BPFProgram, sec, nsec int64
 	if len(data) > r.snaplen {
 		data = data[:r.snaplen]
 	}
-	if prog == nil || prog.Matches(r.filtered(data), int(wire)) {
+	if prog == nil || prog.Matches(data, int(wire)) {
 		c.appendNs(Pkthdr{Sec: sec, Caplen: uint32(len(data)), Len: wire}, nsec, r.linkType, data)
 	}
-}
-
-// filtered is a packet as the filter may read it: a copy when it lies in a
-// mapped file (the filter is C code: see mapped.go).
-func (r *rangeReader) filtered(data []byte) []byte {
-	if !r.w.mapped {
-		return data
-	}
-	r.scratch = append(r.scratch[:0], data...)
-	return r.scratch
 }
 
 // damage describes a record the file cannot give; a source's own errors

@@ -285,7 +285,7 @@ func (r *rangeReader) ngRun(c *Columns, prog *BPFProgram, pos, limit int64, stop
 		}
 		sec, nsec := ngTime(uint64(r.u32(b[12:]))<<32|uint64(r.u32(b[16:])), iface.units)
 		data := b[28 : 28+caplen]
-		if prog == nil || prog.Matches(r.filtered(data), int(wire)) {
+		if prog == nil || prog.Matches(data, int(wire)) {
 			c.appendNs(Pkthdr{Sec: int64(sec) + iface.offset, Caplen: caplen, Len: wire}, int64(nsec), r.linkType, data)
 		}
 		pos, win = pos+size, win[size:]

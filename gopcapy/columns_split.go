@@ -148,7 +148,6 @@ func classicStep(cur *fileCursor, from int64, m *mapping) func(*splitHalf, time.
 func ngStep(r *rangeReader, prog *BPFProgram, from int64, m *mapping) func(*splitHalf, time.Time) (bool, bool) {
 	half := *r
 	half.w = newMappedWindow(m, from)
-	half.scratch = nil
 	pos, dropped := from, from
 	return func(h *splitHalf, deadline time.Time) (done, stopped bool) {
 		c := &h.c

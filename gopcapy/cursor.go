@@ -50,12 +50,12 @@ type fileCursor struct {
 	batch  Batch  // libpcap's packets
 
 	// A mapped file (owned by the caller, who unmaps it) is read up to
-	// limit; scratch holds a packet for the filter, C code that must not
-	// read mapped bytes (mapped.go).
+	// limit, chunk by chunk: the packets handed out (and given to the
+	// filter, C code that must not read mapped bytes: mapped.go) lie in
+	// the chunks' buffers, not in the mapping.
 	mapped  []byte
 	chunks  *mappedChunks // the mapping's bytes, chunk by chunk
 	limit   int64
-	scratch []byte
 	leaving func() // if not nil, called when libpcap takes over
 }
 
@@ -254,7 +254,7 @@ func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
 				break
 			}
 			data := win[16:size:size]
-			if f.prog == nil || f.prog.Matches(f.filtered(data), int(wire)) {
+			if f.prog == nil || f.prog.Matches(data, int(wire)) {
 				fn(Pkthdr{Sec: int64(sec), Caplen: caplen, Len: wire}, int64(frac)*format.fracMul, f.linkType, data)
 				got++
 				f.packets++
@@ -281,14 +281,4 @@ func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
 		}
 		f.buf, f.win = buf, next
 	}
-}
-
-// filtered is a packet as the filter may read it: a copy when it lies in a
-// mapped file (mapped.go), the packet itself otherwise.
-func (f *fileCursor) filtered(data []byte) []byte {
-	if f.mapped == nil {
-		return data
-	}
-	f.scratch = append(f.scratch[:0], data...)
-	return f.scratch
 }

@@ -9,8 +9,9 @@ package gopcapy
 // A mapped file can shrink while it is read (a log rotated by truncation):
 // touching a page past its new end raises SIGBUS. Every read of mapped
 // bytes is Go code run under readingMapped, which turns that fault into an
-// error instead of a crash; no C code (libpcap, bpf_filter) is ever given
-// mapped bytes.
+// error instead of a crash. No C code (libpcap, bpf_filter) is ever given
+// mapped bytes: the packets the readers hand out lie in the chunks copied
+// out of the mapping.
 
 import (
 	"errors"

@@ -68,8 +68,8 @@ type window struct {
 	buf   []byte
 
 	ahead *aheadSource // nil: read through src
-	// mapped: buf is the whole file mapped in memory (columns_split.go),
-	// which C code must not read (mapped.go).
+	// mapped: the window's chunks are copied from the file mapped in
+	// memory (mapped.go): its reads must run under readingMapped.
 	mapped bool
 }
 
