@@ -136,14 +136,11 @@ func (c *Columns) Append(h Pkthdr, prec Precision, linkType int, data []byte) {
 	c.appendNs(h, frac, linkType, data)
 }
 
-// appendNs reads data (DecodeFields) before it changes anything, so that a
-// fault reading a mapped file (mapped.go) leaves the columns as they were.
 func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
-	const decoded = fldEthType | fldVLAN | fldIPVersion | fldSrc | fldDst | fldProto | fldSport | fldDport | fldTCPFlags | fldPayloadLen
+	c.rows++
 	skip := c.skip
 	if skip == 0 { // all columns: the common case without a branch per column
 		f := DecodeFields(linkType, data, int(h.Len))
-		c.rows++
 		src, dst := int32(-1), int32(-1)
 		if f.IPVersion != 0 {
 			src, dst = c.addr(f.IPVersion, &f.Src), c.addr(f.IPVersion, &f.Dst)
@@ -164,11 +161,6 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 		c.PayloadLen = append(c.PayloadLen, f.PayloadLen)
 		return
 	}
-	var f Fields
-	if skip&decoded != decoded {
-		f = DecodeFields(linkType, data, int(h.Len))
-	}
-	c.rows++
 	if skip&fldTS == 0 {
 		c.TS = append(c.TS, c.timestamp(h.Sec, nsec))
 	}
@@ -181,9 +173,11 @@ func (c *Columns) appendNs(h Pkthdr, nsec int64, linkType int, data []byte) {
 	if skip&fldLinkType == 0 {
 		c.LinkType = append(c.LinkType, uint16(linkType))
 	}
+	const decoded = fldEthType | fldVLAN | fldIPVersion | fldSrc | fldDst | fldProto | fldSport | fldDport | fldTCPFlags | fldPayloadLen
 	if skip&decoded == decoded {
 		return
 	}
+	f := DecodeFields(linkType, data, int(h.Len))
 	if skip&fldEthType == 0 {
 		c.EthType = append(c.EthType, f.EthType)
 	}

@@ -224,9 +224,9 @@ func (f *fileCursor) read(n int, fn PacketFunc) (int, error) {
 }
 
 // readGoSafely is readGo, which for a mapped file may meet a page the file
-// no longer has: the packets before it stand, libpcap reads on (and tells
-// what it finds). fn must change nothing when it faults (Columns' appends
-// read the packet before they write).
+// no longer has (when it copies the next chunk, between two packets): the
+// packets before it stand, libpcap reads on from there (and tells what it
+// finds).
 func (f *fileCursor) readGoSafely(n int, fn PacketFunc) (got int, end goEnd) {
 	if f.mapped == nil {
 		return f.readGo(n, fn)
