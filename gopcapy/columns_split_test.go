@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -46,10 +47,11 @@ func smallSplit(t testing.TB) {
 
 // inPlaceRead is the outcome of readInPlace.
 type inPlaceRead struct {
-	c     *Columns // a copy out of the attached memory (nil after an error other than damage)
-	err   error
-	split *splitHalf // the second half planned at open, nil if none
-	reads int
+	c        *Columns // a copy out of the attached memory (nil after an error other than damage)
+	err      error
+	split    *splitHalf // the second half planned at open, nil if none
+	reads    int
+	progress int64 // the bytes reported read (ColumnOptions.Progress)
 }
 
 // joined reports whether the second half's rows were kept (spliced).
@@ -62,7 +64,17 @@ func (r inPlaceRead) joined() bool { return r.split != nil && r.split.state == s
 func readInPlace(t testing.TB, path string, opt ColumnOptions, budget time.Duration,
 	between func(f *FileColumns, reads int)) inPlaceRead {
 	t.Helper()
+	return readInPlaceBudgets(t, path, opt, func(int) time.Duration { return budget }, between)
+}
+
+// readInPlaceBudgets is readInPlace with the budget of each Read (counted
+// from 0) given by budget.
+func readInPlaceBudgets(t testing.TB, path string, opt ColumnOptions, budget func(read int) time.Duration,
+	between func(f *FileColumns, reads int)) inPlaceRead {
+	t.Helper()
 	opt.InPlace = true
+	var progress atomic.Int64
+	opt.Progress = &progress
 	f, err := OpenFileColumns(path, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
@@ -78,7 +90,7 @@ func readInPlace(t testing.TB, path string, opt ColumnOptions, budget time.Durat
 		if err := c.Attach(mem, c.Rows(), room); err != nil {
 			t.Fatal(err)
 		}
-		done, err = f.Read(context.Background(), c, budget)
+		done, err = f.Read(context.Background(), c, budget(res.reads))
 		c.Detach()
 		res.reads++
 		if !done && between != nil {
@@ -94,6 +106,7 @@ func readInPlace(t testing.TB, path string, opt ColumnOptions, budget time.Durat
 	out := copyColumns(c)
 	c.Detach()
 	res.c, res.err = f.Result(out, err)
+	res.progress = progress.Load()
 	return res
 }
 
@@ -184,24 +197,56 @@ func sameError(t testing.TB, what string, got, want error) {
 	}
 }
 
+// references holds the reads a test compares a split read with, read once
+// per file (its size and time: a test may write a file again) and options.
+var references sync.Map
+
+type reference struct {
+	c        *Columns
+	err      error
+	progress int64
+}
+
+func referenceRead(path, kind string, opt ColumnOptions, read func(progress *atomic.Int64) (*Columns, error)) reference {
+	st, _ := os.Stat(path)
+	key := fmt.Sprint(path, st.Size(), st.ModTime().UnixNano(), kind, opt.Filter, opt.Fields, opt.InPlace)
+	if r, ok := references.Load(key); ok {
+		return r.(reference)
+	}
+	var progress atomic.Int64
+	c, err := read(&progress)
+	r := reference{c, err, progress.Load()}
+	references.Store(key, r)
+	return r
+}
+
 // checkAgainstOneReader reads path split (budget at a time) and checks
 // that it gives what ReadFileColumns gives, and ReadFileColumns with
 // InPlace (mapped, not split: its columns are not attached). It returns
 // the split read.
 func checkAgainstOneReader(t *testing.T, what, path string, opt ColumnOptions, budget time.Duration) inPlaceRead {
 	t.Helper()
-	want, wantErr := ReadFileColumns(context.Background(), path, opt)
+	want := referenceRead(path, "one", opt, func(progress *atomic.Int64) (*Columns, error) {
+		opt := opt
+		opt.Progress = progress
+		return ReadFileColumns(context.Background(), path, opt)
+	})
 	got := readInPlace(t, path, opt, budget, nil)
 	if got.split == nil {
 		t.Fatalf("%s: the file was not split", what)
 	}
-	sameError(t, what, got.err, wantErr)
-	sameColumns(t, what, got.c, want)
+	sameError(t, what, got.err, want.err)
+	sameColumns(t, what, got.c, want.c)
+	if got.progress != want.progress {
+		t.Fatalf("%s: progress %d bytes, one reader's %d", what, got.progress, want.progress)
+	}
 	mapped := opt
 	mapped.InPlace = true
-	m, mErr := ReadFileColumns(context.Background(), path, mapped)
-	sameError(t, what+" (mapped, one reader)", mErr, wantErr)
-	sameColumns(t, what+" (mapped, one reader)", m, want)
+	m := referenceRead(path, "mapped", mapped, func(*atomic.Int64) (*Columns, error) {
+		return ReadFileColumns(context.Background(), path, mapped)
+	})
+	sameError(t, what+" (mapped, one reader)", m.err, want.err)
+	sameColumns(t, what+" (mapped, one reader)", m.c, want.c)
 	return got
 }
 
@@ -209,10 +254,12 @@ func checkAgainstOneReader(t *testing.T, what, path string, opt ColumnOptions, b
 // libpcap alone: rows, address table and error.
 func checkAgainstLibpcap(t *testing.T, what, path string, got inPlaceRead) {
 	t.Helper()
-	want, wantErr := libpcapColumns(t, path)
-	checkSameError(t, what+" (libpcap)", got.err, wantErr)
-	colEqual(t, what+" (libpcap)", got.c, want)
-	if i := firstDiff(got.c.Addrs, want.Addrs); i >= 0 {
+	want := referenceRead(path, "libpcap", ColumnOptions{}, func(*atomic.Int64) (*Columns, error) {
+		return libpcapColumns(t, path)
+	})
+	checkSameError(t, what+" (libpcap)", got.err, want.err)
+	colEqual(t, what+" (libpcap)", got.c, want.c)
+	if i := firstDiff(got.c.Addrs, want.c.Addrs); i >= 0 {
 		t.Fatalf("%s: address table differs from libpcap's at %d", what, i)
 	}
 }
@@ -368,6 +415,7 @@ func TestSplitReadMatchesOneReader(t *testing.T) {
 	subsets := []options{
 		{"", []string{"src"}}, {"", []string{"dst", "ts"}}, {"udp and port 53", nil},
 		{"ip proto 99", nil}, // matches nothing
+		{"greater 600", []string{"len", "caplen"}},
 		{"tcp", []string{"sport", "src", "dst", "proto"}}, {"", []string{"ts", "caplen", "len", "linktype", "eth_type", "vlan",
 			"ip_version", "proto", "sport", "dport", "tcp_flags", "payload_len"}}, // all but the addresses
 	}
@@ -400,6 +448,33 @@ func TestSplitReadMatchesOneReader(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// randomCapture's files (classic pcap and pcapng, both byte orders, empty
+// packets, packets hiding fewer fake records than Boundary needs, caplen
+// below the wire length): as one reader and libpcap read them, split and
+// joined when large enough.
+func TestSplitRandomCaptures(t *testing.T) {
+	smallSplit(t)
+	smallLookback(t)
+	dir := t.TempDir()
+	joined := 0
+	for seed := int64(1); seed <= 40; seed++ {
+		c := randomCapture(t, seed)
+		path := writeFile(t, filepath.Join(dir, fmt.Sprint(seed)), c.data)
+		if int64(len(c.data)) < splitMin {
+			continue
+		}
+		got := checkAgainstOneReader(t, c.name, path, ColumnOptions{}, time.Millisecond)
+		checkAgainstLibpcap(t, c.name, path, got)
+		if !got.joined() {
+			t.Fatalf("%s: not joined", c.name)
+		}
+		joined++
+	}
+	if joined < 15 {
+		t.Fatalf("%d files split and joined: the test shows little", joined)
 	}
 }
 
@@ -469,7 +544,7 @@ func TestSplitDamage(t *testing.T) {
 		mid := middleRecord(offs, int64(len(kind.data)))
 		cases := map[string][]byte{"cut": kind.data[:len(kind.data)-7]}
 		for name, i := range map[string]int{"before": mid - 5, "at": mid, "just-after": mid + 1,
-			"deep": mid + 200, "last": len(offs) - 1, "first": 0} {
+			"deep": mid + 200, "last": len(offs) - 1} {
 			cases[name] = damageAt(kind.data, kind.order, kind.ng, offs[i])
 		}
 		for _, lookback := range []int64{1 << 20, 4096} {
@@ -721,6 +796,9 @@ func TestSplitFirstHalfOutgrowsItsEstimate(t *testing.T) {
 				t.Fatalf("%s: split state %d, want dropped", what, got.split.state)
 			}
 			checkAgainstLibpcap(t, what, path, got)
+			if budget == 0 {
+				continue
+			}
 			// filtered: fewer rows than the estimate in the first half: joined
 			got = checkAgainstOneReader(t, what+" filtered", path, ColumnOptions{Filter: "tcp"}, budget)
 			if !got.joined() {
@@ -772,23 +850,26 @@ func TestSplitHalvesOfUnequalWork(t *testing.T) {
 			}
 			path := writeFile(t, filepath.Join(dir, fmt.Sprintf("unequal-%v-%v", heavyFirst, ng)), data)
 			want, _ := ReadFileColumns(context.Background(), path, ColumnOptions{})
-			waited, doneFirst := 0, 0
-			got := readInPlace(t, path, ColumnOptions{}, time.Millisecond, func(f *FileColumns, _ int) {
-				if h := f.split; h != nil {
-					if h.state == splitReading && halfPosition(f) == h.from {
-						waited++
-					}
-					if h.state == splitDone {
-						doneFirst++
-					}
-				}
-			})
 			what := fmt.Sprintf("heavy first %v, pcapng %v", heavyFirst, ng)
-			if !got.joined() {
-				t.Fatalf("%s: not joined", what)
+			// what the test is about depends on time: given three tries
+			waited, doneFirst := 0, 0
+			for try := 0; try < 3 && (heavyFirst && doneFirst == 0 || !heavyFirst && waited == 0); try++ {
+				got := readInPlace(t, path, ColumnOptions{}, time.Millisecond, func(f *FileColumns, _ int) {
+					if h := f.split; h != nil {
+						if h.state == splitReading && halfPosition(f) == h.from {
+							waited++
+						}
+						if h.state == splitDone {
+							doneFirst++
+						}
+					}
+				})
+				if !got.joined() {
+					t.Fatalf("%s: not joined", what)
+				}
+				sameError(t, what, got.err, nil)
+				sameColumns(t, what, got.c, want)
 			}
-			sameError(t, what, got.err, nil)
-			sameColumns(t, what, got.c, want)
 			if !heavyFirst && waited == 0 {
 				t.Errorf("%s: the usual reader never waited at the boundary: the test shows nothing", what)
 			}
@@ -941,6 +1022,16 @@ func emptyRecords(n int, ng bool) []byte {
 	return pcapBytes(binary.LittleEndian, true, 65535, 1, recs)
 }
 
+// BUG (fails on issue-11 at 7210d7a, classic pcap only): the mapped
+// readers copy whole chunks from the mapping (mappedChunks.chunk); a cut
+// that leaves the chunk's last page in the file (the cut in that page) makes
+// the bytes after the cut read as zeros, no fault. Zeros are a valid
+// classic record (16 bytes, no data, time 0): the usual reader (cut ahead
+// of it) hands out such rows before its next chunk faults, and the second
+// half's reader (cut in the file's last page) reads them to the end of the
+// file and its rows are joined, with no error. pcapng is safe: zeros are
+// not a block.
+//
 // The file cut (os.Truncate) between two Reads: ahead of the usual reader
 // where the chunk it copies next from the mapping ends just after the cut
 // (in the same page: the bytes after the cut read as zeros, which look like
@@ -951,7 +1042,7 @@ func TestSplitFileCutBetweenReads(t *testing.T) {
 	smallSplit(t)
 	dir := t.TempDir()
 	for _, ng := range []bool{false, true} {
-		data := emptyRecords(500_000/(1+btoi(ng)), ng) // 8 MB
+		data := emptyRecords(250_000/(1+btoi(ng)), ng) // 4 MB
 		size := int64(len(data))
 		whole := filepath.Join(dir, "whole")
 		writeFile(t, whole, data)
@@ -961,7 +1052,15 @@ func TestSplitFileCutBetweenReads(t *testing.T) {
 			t.Run(fmt.Sprintf("pcapng=%v/%s", ng, where), func(t *testing.T) {
 				path := writeFile(t, filepath.Join(dir, where), data)
 				var cutAt int64 = -1
-				got := readInPlace(t, path, ColumnOptions{}, time.Millisecond, func(f *FileColumns, reads int) {
+				// The first Read is as short as can be: the cut is ahead of
+				// both readers (the second half's reads 4096 records at least).
+				budget := func(read int) time.Duration {
+					if read == 0 {
+						return time.Microsecond
+					}
+					return time.Millisecond
+				}
+				got := readInPlaceBudgets(t, path, ColumnOptions{}, budget, func(f *FileColumns, reads int) {
 					if reads != 1 {
 						return
 					}
@@ -1081,11 +1180,16 @@ func btoi(b bool) int {
 	return 0
 }
 
+// BUG (fails on issue-11 at 7210d7a): planSplit (columns_split.go) calls
+// firstHalfRows, which reads the mapping (r.Boundary, r.readableSize over
+// r.probe, a bytes.Reader of the mapped bytes) outside readingMapped: a file
+// cut while it is opened kills the process with SIGBUS (here the child
+// process; TestSplitFileCutDuringRead meets it too under -race).
+//
 // The file cut by another goroutine while OpenFileColumns plans the split:
 // Boundary and the sampling of record sizes (firstHalfRows) read the
 // mapping too, and a page the file no longer has must not crash the
-// process (BUG, see the report: firstHalfRows reads the mapping outside
-// readingMapped; this test then dies of SIGBUS in its child process).
+// process.
 func TestSplitFileCutDuringOpen(t *testing.T) {
 	if isolated(t) {
 		return
