@@ -373,6 +373,24 @@ func ngIDBBlock(order binary.ByteOrder) []byte {
 	return head[shb:]
 }
 
+// ngTwoInterfaces is a pcapng file of recs with two Ethernet interfaces,
+// nanoseconds and microseconds: every third packet is the second's.
+func ngTwoInterfaces(recs []rec) []byte {
+	le := binary.LittleEndian
+	ns, us := ngBytes(le, 9, 65535, nil), ngBytes(le, 6, 65535, nil) // a section header and an interface
+	out := append(slices.Clone(ns), us[le.Uint32(us[4:]):]...)
+	for i, r := range recs {
+		if i%3 == 2 {
+			b := ngBytes(le, 6, 65535, []rec{r})[len(us):]
+			le.PutUint32(b[8:], 1)
+			out = append(out, b...)
+		} else {
+			out = append(out, ngBytes(le, 9, 65535, []rec{r})[len(ns):]...)
+		}
+	}
+	return out
+}
+
 // splitFiles are clean files of every kind, each about 1 MB.
 func splitFiles(t *testing.T) map[string][]byte {
 	frames := splitFrames(t, 1500, 21)
@@ -391,6 +409,7 @@ func splitFiles(t *testing.T) map[string][]byte {
 		"pcapng-le-ns":        plain,
 		"pcapng-be-us":        ngBytes(be, 0, 65535, recs),
 		"pcapng-le-binary":    ngBytes(le, 0x80|20, 65535, recs),
+		"pcapng-two-ifaces":   ngTwoInterfaces(recs),
 		"pcapng-le-custom-blocks": ngSpliced(le, recs, map[int][]byte{100: ngRawBlock(le, 5, 64),
 			midPacket: custom(1), midPacket + 1: custom(2), midPacket + 300: ngRawBlock(le, 0xbad, 600<<10),
 			len(recs) - 2: custom(3)}),
