@@ -50,12 +50,13 @@ type inPlaceRead struct {
 	c        *Columns // a copy out of the attached memory (nil after an error other than damage)
 	err      error
 	split    *splitHalf // the second half planned at open, nil if none
+	left     *splitHalf // the second half still planned after the last Read (nil once joined or dropped)
 	reads    int
 	progress int64 // the bytes reported read (ColumnOptions.Progress)
 }
 
 // joined reports whether the second half's rows were kept (spliced).
-func (r inPlaceRead) joined() bool { return r.split != nil && r.split.state == splitDone }
+func (r inPlaceRead) joined() bool { return r.split != nil && r.split.state == splitDone && r.left == nil }
 
 // readInPlace reads a file as ColumnsFill does: InPlace, LimitRows(MaxRows),
 // columns attached to anonymous mapped memory (one block per kept column),
@@ -100,6 +101,7 @@ func readInPlaceBudgets(t testing.TB, path string, opt ColumnOptions, budget fun
 			t.Fatalf("%s: not read after %d Reads", path, res.reads)
 		}
 	}
+	res.left = f.split
 	if err := c.Attach(mem, c.Rows(), room); err != nil {
 		t.Fatal(err)
 	}
@@ -406,6 +408,7 @@ func splitFiles(t *testing.T) map[string][]byte {
 		"pcap-be-ns-ethernet": pcapBytes(be, true, 65535, 1, recs),
 		"pcap-le-ns-raw":      pcapBytes(le, true, 65535, 101, colRecs(asRawIP(frames))),
 		"pcap-be-us-sll":      pcapBytes(be, false, 65535, 113, colRecs(asSLL(frames))),
+		"pcap-le-us-user0":    pcapBytes(le, false, 65535, 147, recs), // not decoded: ts, caplen, len, linktype
 		"pcapng-le-ns":        plain,
 		"pcapng-be-us":        ngBytes(be, 0, 65535, recs),
 		"pcapng-le-binary":    ngBytes(le, 0x80|20, 65535, recs),
@@ -449,8 +452,11 @@ func TestSplitReadMatchesOneReader(t *testing.T) {
 	for _, name := range names {
 		path := writeFile(t, filepath.Join(dir, name), files[name])
 		opts := every
-		if name == "pcap-le-us-ethernet" || name == "pcapng-le-ns" {
+		switch name {
+		case "pcap-le-us-ethernet", "pcapng-le-ns":
 			opts = append(slices.Clone(every), subsets...)
+		case "pcap-le-us-user0": // no filter compiles for it
+			opts = []options{{"", nil}, {"", []string{"ts", "len"}}}
 		}
 		for _, o := range opts {
 			for _, budget := range []time.Duration{0, time.Millisecond} {
@@ -1002,9 +1008,23 @@ func TestSplitNotWanted(t *testing.T) {
 	if f.split != nil || f.m != nil {
 		t.Error("GOMAXPROCS 1: split or mapped")
 	}
+	// A file whose last record starts before its middle: no record to
+	// start a second half at.
+	recs := colRecs(splitFrames(t, 20, 30))
+	recs = append(recs, rec{sec: recs[19].sec, data: colCat(colEthHdr(0x0800), make([]byte, 200_000))})
+	late := writeFile(t, filepath.Join(t.TempDir(), "late.pcap"), pcapBytes(binary.LittleEndian, true, 262144, 1, recs))
+	if f, err := OpenFileColumns(late, ColumnOptions{InPlace: true}); err != nil || f.split != nil {
+		t.Errorf("no record after the middle: split %v (%v)", f != nil && f.split != nil, err)
+	} else {
+		f.Close()
+	}
+	got := readInPlace(t, late, ColumnOptions{}, time.Millisecond, nil)
+	want, _ := ReadFileColumns(context.Background(), late, ColumnOptions{})
+	sameError(t, "late", got.err, nil)
+	sameColumns(t, "late", got.c, want)
 	// and a Count still gives the first rows
-	got := readInPlace(t, path, ColumnOptions{Count: 700}, time.Millisecond, nil)
-	want, _ := ReadFileColumns(context.Background(), path, ColumnOptions{Count: 700})
+	got = readInPlace(t, path, ColumnOptions{Count: 700}, time.Millisecond, nil)
+	want, _ = ReadFileColumns(context.Background(), path, ColumnOptions{Count: 700})
 	sameColumns(t, "count", got.c, want)
 }
 
