@@ -56,7 +56,9 @@ type inPlaceRead struct {
 }
 
 // joined reports whether the second half's rows were kept (spliced).
-func (r inPlaceRead) joined() bool { return r.split != nil && r.split.state == splitDone && r.left == nil }
+func (r inPlaceRead) joined() bool {
+	return r.split != nil && r.split.state == splitDone && r.left == nil
+}
 
 // readInPlace reads a file as ColumnsFill does: InPlace, LimitRows(MaxRows),
 // columns attached to anonymous mapped memory (one block per kept column),
