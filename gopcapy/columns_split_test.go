@@ -1237,7 +1237,7 @@ func TestSplitFileCutDuringOpen(t *testing.T) {
 	}
 	smallSplit(t)
 	dir := t.TempDir()
-	data := pcapBytes(binary.LittleEndian, true, 65535, 1, colRecs(splitFrames(t, 3000, 32)))
+	data := pcapBytes(binary.LittleEndian, true, 65535, 1, colRecs(splitFrames(t, 1500, 32)))
 	path := filepath.Join(dir, "cut")
 	// how long an open takes: the cuts fall within it
 	writeFile(t, path, data)
@@ -1251,7 +1251,7 @@ func TestSplitFileCutDuringOpen(t *testing.T) {
 	}
 	open := time.Since(t0) / 5
 	rng := rand.New(rand.NewSource(32))
-	for trial := range 400 {
+	for trial := range 250 {
 		writeFile(t, path, data)
 		delay := time.Duration(rng.Int63n(int64(open) * 3 / 2))
 		var wg sync.WaitGroup
