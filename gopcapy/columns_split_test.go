@@ -576,6 +576,9 @@ func TestSplitDamage(t *testing.T) {
 		}
 		for _, lookback := range []int64{1 << 20, 4096} {
 			for name, data := range cases {
+				if lookback == 4096 && name != "before" && name != "at" && name != "just-after" {
+					continue // Boundary's walk back matters near the middle only
+				}
 				path := writeFile(t, filepath.Join(dir, kind.name+"-"+name), data)
 				for _, budget := range []time.Duration{0, time.Millisecond} {
 					what := fmt.Sprintf("%s damaged %s, lookback %d, budget %v", kind.name, name, lookback, budget)
@@ -1237,7 +1240,12 @@ func TestSplitFileCutDuringOpen(t *testing.T) {
 	}
 	smallSplit(t)
 	dir := t.TempDir()
-	data := pcapBytes(binary.LittleEndian, true, 65535, 1, colRecs(splitFrames(t, 1500, 32)))
+	// small records: the sampling walks thousands of them, a long window
+	frames := splitFrames(t, 10_000, 32)
+	for i := range frames {
+		frames[i] = frames[i][:min(len(frames[i]), 84)]
+	}
+	data := pcapBytes(binary.LittleEndian, true, 65535, 1, colRecs(frames))
 	path := filepath.Join(dir, "cut")
 	// how long an open takes: the cuts fall within it
 	writeFile(t, path, data)
