@@ -121,8 +121,11 @@ func mapPath(path string, size int64) *mapping {
 	if err != nil {
 		return nil
 	}
-	defer file.Close() // the mapping stays
-	return mapFile(file, size)
+	m := mapFile(file, size)
+	if m == nil {
+		file.Close()
+	}
+	return m
 }
 
 // planSplit sets up the second half's reading (columns_split.go) of a
@@ -362,7 +365,8 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 			return done, err
 		}
 	}
-	for budget <= 0 || time.Now().Before(deadline) {
+	// At least one step, however short the budget: every Read makes progress.
+	for first := true; first || budget <= 0 || time.Now().Before(deadline); first = false {
 		if err := ctx.Err(); err != nil {
 			return true, err
 		}

@@ -127,7 +127,7 @@ func (f *fileCursor) openPcap(m *mapping) bool {
 	if m != nil && int64(len(m.data)) == f.size {
 		file.Close()
 		f.mapped, f.limit = m.data, f.size
-		f.chunks = newMappedChunks(m.data, f.pos, f.limit, int(f.maxCap)+16)
+		f.chunks = newMappedChunks(m, f.pos, f.limit, int(f.maxCap)+16)
 		return true
 	}
 	f.pf = newPrefetcher(file, int(f.maxCap)+16, f.size-f.pos)

@@ -16,14 +16,29 @@ package gopcapy
 import (
 	"errors"
 	"io"
+	"os"
 	"runtime/debug"
 )
 
-// mapping is a file mapped read-only, and how much of it its readers have
-// given back (dropBehind).
+// mapping is a file mapped read-only, and the file, kept open to see its
+// size (shrunk).
 type mapping struct {
 	data []byte
+	file *os.File
 }
+
+// shrunk reports whether the file is now shorter than end. A file cut in
+// the middle of a page leaves zeros after the cut instead of a fault, and
+// 16 zeros make a valid classic pcap record: each chunk copied from the
+// mapping is checked after the copy (so nothing copied before the cut is
+// doubted, and anything cut since is seen).
+func (m *mapping) shrunk(end int64) bool {
+	st, err := m.file.Stat()
+	return err != nil || st.Size() < end
+}
+
+// errShrunk: a mapped file was cut while it was read.
+var errShrunk = errors.New("gopcapy: the file shrank while it was read")
 
 // readingMapped runs fn, which reads mapped bytes, and reports whether it
 // was stopped by a page the file no longer has. Any other panic goes on.
@@ -73,7 +88,7 @@ const dropStep = 32 << 20
 // place would wait on memory at every record header (each found from the
 // one before, so no load can start early).
 type mappedChunks struct {
-	data []byte
+	m    *mapping
 	pos  int64 // the next byte to copy
 	end  int64 // copy up to here (a cursor's limit, or the file's end)
 	head int   // room before each chunk for a record the previous one cut
@@ -84,8 +99,8 @@ type mappedChunks struct {
 // mappedChunk is the bytes copied at a time: well within a core's cache.
 const mappedChunk = 256 << 10
 
-func newMappedChunks(data []byte, from, end int64, head int) *mappedChunks {
-	return &mappedChunks{data: data, pos: from, end: end, head: head}
+func newMappedChunks(m *mapping, from, end int64, head int) *mappedChunks {
+	return &mappedChunks{m: m, pos: from, end: end, head: head}
 }
 
 // room is the most bytes of a record carried from one chunk to the next.
@@ -93,7 +108,8 @@ func (p *mappedChunks) room() int { return p.head }
 
 // chunk returns rest (the start of a record the previous chunk cut, at
 // most room bytes; it may lie in prev) followed by the next chunk, and the
-// buffer it lies in; io.EOF when everything up to end was handed out.
+// buffer it lies in; io.EOF when everything up to end was handed out,
+// errShrunk when the file no longer holds the chunk.
 func (p *mappedChunks) chunk(prev, rest []byte) (buf, win []byte, err error) {
 	if p.pos >= p.end {
 		return nil, nil, io.EOF
@@ -109,7 +125,10 @@ func (p *mappedChunks) chunk(prev, rest []byte) (buf, win []byte, err error) {
 	p.next ^= 1
 	start := p.head - len(rest)
 	copy(buf[start:], rest)
-	n := copy(buf[p.head:], p.data[p.pos:p.end])
+	n := copy(buf[p.head:], p.m.data[p.pos:p.end])
+	if p.m.shrunk(p.pos + int64(n)) {
+		return nil, nil, errShrunk
+	}
 	p.pos += int64(n)
 	return buf, buf[start : p.head+n], nil
 }

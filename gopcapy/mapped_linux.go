@@ -5,8 +5,9 @@ import (
 	"syscall"
 )
 
-// mapFile maps size bytes of file read-only; nil when it cannot be (the
-// caller reads the file instead).
+// mapFile maps size bytes of file read-only, and keeps the file (unmap
+// closes it); nil when it cannot be (the caller reads the file instead and
+// still owns it).
 func mapFile(file *os.File, size int64) *mapping {
 	if size <= 0 || int64(int(size)) != size {
 		return nil
@@ -15,13 +16,14 @@ func mapFile(file *os.File, size int64) *mapping {
 	if err != nil {
 		return nil
 	}
-	return &mapping{data: data}
+	return &mapping{data: data, file: file}
 }
 
-// unmap ends the mapping; nothing may read it after.
+// unmap ends the mapping and closes the file; nothing may read it after.
 func (m *mapping) unmap() {
 	if m != nil && m.data != nil {
 		_ = syscall.Munmap(m.data)
+		_ = m.file.Close()
 		m.data = nil
 	}
 }

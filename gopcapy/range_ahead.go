@@ -30,7 +30,7 @@ type chunkSource interface {
 func newMappedWindow(m *mapping, from int64) *window {
 	size := int64(len(m.data))
 	return &window{size: size, base: from, mapped: true,
-		ahead: &aheadSource{pf: newMappedChunks(m.data, from, size, aheadRoom)}}
+		ahead: &aheadSource{pf: newMappedChunks(m, from, size, aheadRoom)}}
 }
 
 // aheadRoom is how much of a block the prefetcher carries from one chunk
