@@ -165,23 +165,24 @@ func (f *FileColumns) dropSplit() {
 	}
 }
 
-// atSplit is called when the usual reader stopped at its limit, at pos:
-// joined when the second half's rows were added after c's (the file is
-// read), later when the second half is not read yet (this Read's time is
-// up), else the usual reader must read on to the end of the file.
-func (f *FileColumns) atSplit(c *Columns, pos int64) (joined, later bool) {
+// atSplit is called when the usual reader stopped at its limit, at pos.
+// When the second half's rows were added after c's, end is where they end
+// (the file's size, or a record the usual reader must see for itself);
+// later when the second half is not read yet (this Read's time is up);
+// else (end 0) the usual reader must read on from pos.
+func (f *FileColumns) atSplit(c *Columns, pos int64) (end int64, later bool) {
 	h := f.split
 	h.wait()
 	switch {
 	case pos == h.from && h.state == splitReading:
-		return false, true
-	case pos == h.from && h.state == splitDone:
+		return 0, true
+	case pos == h.from && h.state == splitDone && (f.opt.Count <= 0 || c.rows+h.c.rows <= f.opt.Count):
 		c.spliceTail(&h.c, h.rowBase)
 		f.split = nil
-		return true, false
+		return h.end, false
 	}
 	f.dropSplit()
-	return false, false
+	return 0, false
 }
 
 // openNg starts the Go reader of a pcapng file: over the mapping when the
@@ -275,13 +276,13 @@ func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline tim
 		if f.split == nil {
 			break
 		}
-		joined, later := f.atSplit(c, pos)
+		end, later := f.atSplit(c, pos)
 		if later {
 			f.progress(c, pos)
 			return false, true, nil
 		}
-		if joined {
-			pos = f.size
+		if end > 0 { // pcapng halves are joined only when read to the end
+			pos = end
 			break
 		}
 	}
@@ -352,12 +353,13 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 	if f.cur == nil {
 		return true, errors.New("gopcapy: FileColumns read after Close")
 	}
-	if f.split != nil && f.split.state == splitReading {
-		if !c.attached || c.room() < f.split.rowBase+f.split.room { // no room for the second half's rows
-			f.dropSplit()
-		} else {
-			f.split.start(c, deadline)
-			defer f.split.wait() // before c's memory goes back to the caller
+	if h := f.split; h != nil {
+		switch {
+		case h.state == splitDropped, !c.attached, c.room() < h.rowBase+h.room, c.skip != h.c.skip:
+			f.dropSplit() // or no room for the second half's rows, or not the same columns
+		case h.state == splitReading:
+			h.start(ctx, c, deadline)
+			defer h.wait() // before c's memory goes back to the caller
 		}
 	}
 	if f.ng != nil {
@@ -385,16 +387,15 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 		}
 		_, err := f.cur.read(want, c.AppendRow)
 		if err == errAtLimit {
-			joined, later := f.atSplit(c, f.cur.pos)
-			switch {
-			case later:
+			end, later := f.atSplit(c, f.cur.pos)
+			if later {
+				f.progress(c, f.cur.offset())
 				return false, nil
-			case joined:
+			}
+			err = nil // the usual reader reads on: from end when joined
+			if end > 0 {
 				f.cur.setLimit(f.size)
-				f.cur.skipTo(f.size)
-				err = io.EOF
-			default:
-				err = nil // the usual reader reads on
+				f.cur.skipTo(end)
 			}
 		}
 		f.progress(c, f.cur.offset())
@@ -420,6 +421,9 @@ func (f *FileColumns) progress(c *Columns, pos int64) {
 	}
 	if f.m != nil {
 		f.dropped = f.m.dropBehind(f.dropped, pos)
+	}
+	if f.split != nil { // and what the second half's goroutine has read
+		pos += max(0, f.split.pos.Load()-f.split.from)
 	}
 	if pos > f.reported {
 		if f.opt.Progress != nil {

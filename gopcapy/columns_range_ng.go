@@ -270,7 +270,7 @@ func (r *rangeReader) ngRun(c *Columns, prog *BPFProgram, pos, limit int64, stop
 	k := 0
 	for ; k < most && pos < limit && c.rows < stop && len(win) >= 32; k++ {
 		size := int64(r.u32(win[4:]))
-		if r.u32(win) != ngEPB || size < 32 || size%4 != 0 || size > int64(len(win)) {
+		if r.u32(win) != ngEPB || size < 32 || size%4 != 0 || size > int64(len(win)) || size > maxReadBlock {
 			break
 		}
 		b := win[:size]

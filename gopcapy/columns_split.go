@@ -24,6 +24,7 @@ package gopcapy
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"runtime"
 	"sync/atomic"
@@ -37,7 +38,7 @@ type splitState int
 
 const (
 	splitReading splitState = iota
-	splitDone               // the second half was read cleanly to the end of the file
+	splitDone               // the second half was read cleanly up to its end
 	splitDropped            // the usual reader reads the second half itself
 )
 
@@ -47,18 +48,23 @@ type splitHalf struct {
 	rowBase int   // the row its rows start at in the caller's memory
 	room    int   // the rows it has room for there
 	c       Columns
-	// step reads on until the deadline (zero: no limit) or an end: done,
-	// or stopped at something the usual reader must see for itself.
+	// step reads on until the deadline (zero: no limit) or an end: done
+	// (end set: the file's size, or for classic pcap a record libpcap must
+	// read, which the usual reader then meets itself), or stopped at
+	// something that makes its rows unusable.
 	step    func(h *splitHalf, deadline time.Time) (done, stopped bool)
+	end     int64
 	state   splitState
+	pos     atomic.Int64 // how far it has read, for progress
+	ctx     context.Context
 	running chan struct{} // closed when the goroutine of this Read has ended
 	stop    atomic.Bool   // set when its rows are no longer wanted
 }
 
-// over reports whether a step must stop: the deadline passed, or its rows
-// are no longer wanted.
+// over reports whether a step must stop: the deadline passed, the Read was
+// cancelled, or its rows are no longer wanted.
 func (h *splitHalf) over(deadline time.Time) bool {
-	return h.stop.Load() || !deadline.IsZero() && time.Now().After(deadline)
+	return h.stop.Load() || h.ctx.Err() != nil || !deadline.IsZero() && time.Now().After(deadline)
 }
 
 // planSplit sets up the reading of the second half of a mapped file of
@@ -79,6 +85,7 @@ func planSplit(m *mapping, r *rangeReader, size int64, fields []string) *splitHa
 	}
 	h := &splitHalf{from: from, rowBase: rows}
 	h.room = int((size-24)/16) - h.rowBase
+	h.pos.Store(from)
 	_ = h.c.Select(fields) // checked by OpenFileColumns
 	return h
 }
@@ -120,7 +127,10 @@ func splitWanted(opt ColumnOptions, size int64) bool {
 }
 
 // classicStep reads a classic pcap file's second half with a cursor of its
-// own over the mapping, with the rules of cur, the usual reader's.
+// own over the mapping, with the rules of cur, the usual reader's. At a
+// record cur would give libpcap (damage, an odd record, a last record cut
+// short) it is done: the rows before it stand, and the usual reader goes
+// on from there, meets that record and hands it to libpcap itself.
 func classicStep(cur *fileCursor, from int64, m *mapping) func(*splitHalf, time.Time) (bool, bool) {
 	half := &fileCursor{linkType: cur.linkType, prog: cur.prog, size: cur.size, format: cur.format,
 		maxCap: cur.maxCap, mapped: m.data, limit: cur.size, pos: from,
@@ -131,10 +141,12 @@ func classicStep(cur *fileCursor, from int64, m *mapping) func(*splitHalf, time.
 		for {
 			_, end := half.readGo(4096, c.AppendRow)
 			dropped = m.dropBehind(dropped, half.pos)
+			h.pos.Store(half.pos)
 			switch {
-			case c.err != nil || end == goLibpcap:
+			case c.err != nil:
 				return false, true
-			case end == goEOF:
+			case end == goEOF || end == goLibpcap:
+				h.end = half.pos
 				return true, false
 			case h.over(deadline):
 				return false, false
@@ -165,10 +177,12 @@ func ngStep(r *rangeReader, prog *BPFProgram, from int64, m *mapping) func(*spli
 				return false, true
 			}
 			dropped = m.dropBehind(dropped, pos)
+			h.pos.Store(pos)
 			if h.over(deadline) {
 				return false, false
 			}
 		}
+		h.end = pos
 		return true, false
 	}
 }
@@ -186,10 +200,11 @@ func mappedRange(m *mapping, path string) *rangeReader {
 
 // start runs the second half's goroutine for this Read, writing into c's
 // memory (attached) from rowBase on.
-func (h *splitHalf) start(c *Columns, deadline time.Time) {
+func (h *splitHalf) start(ctx context.Context, c *Columns, deadline time.Time) {
 	if h.state != splitReading || h.running != nil {
 		return
 	}
+	h.ctx = ctx
 	c.viewTail(&h.c, h.rowBase)
 	h.running = make(chan struct{})
 	go func() {

@@ -238,12 +238,16 @@ func (f *fileCursor) readGoSafely(n int, fn PacketFunc) (got int, end goEnd) {
 	return got, end
 }
 
-// readGo reads up to n packets in Go and says why it stopped.
+// readGo reads up to n records in Go, handing out those the filter
+// keeps, and says why it stopped (goCount: n records looked at; with a
+// filter that keeps few, fewer packets). Counting records, not packets,
+// keeps a call short whatever the filter, for its callers' deadlines.
 func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
 	format := &f.format
+	seen := 0
 	for {
 		win := f.win
-		for len(win) >= 16 && got < n {
+		for ; len(win) >= 16 && seen < n; seen++ {
 			sec, frac, caplen, wire := format.record(win)
 			if caplen > f.maxCap || sec >= 1<<31 || frac >= format.fracMax {
 				f.win = win
@@ -263,7 +267,7 @@ func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
 			f.pos += int64(size)
 		}
 		f.win = win
-		if got == n {
+		if seen == n {
 			return got, goCount
 		}
 		var source chunkSource = f.chunks
