@@ -510,7 +510,7 @@ static PyMethodDef hot_methods[] = {
     {"ng_batch", (PyCFunction)(void (*)(void))hot_ng_batch, METH_FASTCALL,
      "ng_batch(buffer, n, base, nano): pcapy-ng's next_batch (data, meta) of a batch."},
     {"fill_objects", (PyCFunction)(void (*)(void))hot_fill_objects, METH_FASTCALL,
-     "fill_objects(address, n, codes, table, missing): an object array of table[code] (missing for -1)."},
+     "fill_objects(array, codes, table, missing): set an object array's items to table[code] (missing for -1)."},
     {"reader_next_method", hot_reader_next_method, METH_VARARGS,
      "reader_next_method(cls, doc): Reader.next in C, as a method of cls."},
     {"run", (PyCFunction)(void (*)(void))hot_run, METH_FASTCALL,

@@ -112,7 +112,7 @@ def _columns_dict(np: Any, names: list[str], cols: dict[str, Any], table: list[s
             if name in cols:
                 codes = np.ascontiguousarray(cols[name], dtype=np.int32)
                 strings = np.empty(len(codes), dtype=object)
-                fill(strings.ctypes.data, len(strings), codes, addresses, "")
+                fill(strings, codes, addresses, "")
                 cols[name] = strings
     return {name: cols[name] for name in names}
 

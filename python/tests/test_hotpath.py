@@ -121,10 +121,10 @@ def test_fill_objects_makes_read_columns_address_strings(hot) -> None:
     codes = np.array([0, -1, 1, 1, 0], dtype=np.int32)
     out = np.empty(len(codes), dtype=object)
     before = [sys.getrefcount(s) for s in table]
-    hot.fill_objects(out.ctypes.data, len(out), codes, table, missing)
+    hot.fill_objects(out, codes, table, missing)
     assert out.tolist() == ["10.0.0.1", "", "fd00::1", "fd00::1", "10.0.0.1"]
     assert [sys.getrefcount(s) for s in table] == [before[0] + 2, before[1] + 2]
-    hot.fill_objects(out.ctypes.data, len(out), codes[::-1].copy(), table, missing)  # replaces, releasing the old
+    hot.fill_objects(out, codes[::-1].copy(), table, missing)  # replaces, releasing the old
     assert [sys.getrefcount(s) for s in table] == [before[0] + 2, before[1] + 2]
     del out
     assert [sys.getrefcount(s) for s in table] == before
@@ -139,12 +139,18 @@ def test_fill_objects_refuses_bad_input_and_writes_nothing(hot) -> None:
                          (np.array([0, 0, 0], dtype=np.int64), ValueError),
                          ("abc", TypeError)):
         with pytest.raises(error):
-            hot.fill_objects(out.ctypes.data, len(out), codes, ("a", "b"), "")
+            hot.fill_objects(out, codes, ("a", "b"), "")
         assert out.tolist() == [None, None, None]
     with pytest.raises(TypeError):
-        hot.fill_objects(out.ctypes.data, 3, np.zeros(3, dtype=np.int32), ["a"], "")  # a list, not a tuple
+        hot.fill_objects(out, np.zeros(3, dtype=np.int32), ["a"], "")  # a list, not a tuple
     with pytest.raises(TypeError):
-        hot.fill_objects(out.ctypes.data, 3, np.zeros(3, dtype=np.int32), ("a",))
-    with pytest.raises(ValueError):
-        hot.fill_objects(0, 3, np.zeros(3, dtype=np.int32), ("a",), "")  # no array
+        hot.fill_objects(out, np.zeros(3, dtype=np.int32), ("a",))
+    for array in (0, [None] * 3, np.empty(3, dtype=np.int64), np.empty((3, 1), dtype=object),
+                  np.empty(6, dtype=object)[::2]):  # not a contiguous 1-d object array
+        with pytest.raises(TypeError):
+            hot.fill_objects(array, np.zeros(3, dtype=np.int32), ("a",), "")
+    readonly = np.empty(3, dtype=object)
+    readonly.flags.writeable = False
+    with pytest.raises(TypeError):
+        hot.fill_objects(readonly, np.zeros(3, dtype=np.int32), ("a",), "")
     assert out.tolist() == [None, None, None]
