@@ -74,9 +74,10 @@ type FileColumns struct {
 
 	// A pcapng file is read in Go by a range reader over the whole file
 	// (columns_range.go), from ngPos on, its blocks read ahead by a
-	// goroutine (range_ahead.go); at anything it does not take (damage, a
-	// second section...) the rows go and libpcap reads the file from its
-	// start: errors and odd cases stay libpcap's.
+	// goroutine (range_ahead.go) or copied from the file mapped (mapped.go);
+	// at anything it does not take (damage, a second section...) the rows
+	// go and libpcap reads the file from its start: errors and odd cases
+	// stay libpcap's.
 	ng      *rangeReader
 	ngPos   int64
 	ngLimit int64 // where Go stops reading the blocks: the second half's start, or the file's size

@@ -7,16 +7,17 @@ package gopcapy
 // read_columns of one file), FileColumns maps the file (mapped.go) and
 // guesses the record (pcapng: block) that starts the second half
 // (Boundary, range_boundary.go). A goroutine reads the second half into the
-// same memory, from the row the first half cannot reach (each record takes
-// at least 16 bytes); the usual reader reads the first half and stops at
-// the guess. The second half's rows are kept only if both end cleanly: the
-// first half's reader landed exactly on the guess (so it starts a true
-// record) and the second half's read the rest of the file without meeting
-// anything the usual reader would hand to libpcap (damage, an odd record,
-// a timestamp ts cannot hold, a fault). Its rows are then moved after the
-// first half's and its address codes translated: the result is what one
-// reader would have given. In any other case the usual reader reads on
-// from where it is, as if there had been no split.
+// same memory, from a row a little past the first half's likely rows
+// (firstHalfRows); the usual reader reads the first half and stops at the
+// guess, or at that row. The second half's rows are kept only if the first
+// half's reader landed exactly on the guess (so it starts a true record)
+// and the second half's read cleanly to the end of the file (classic pcap:
+// or up to a record the usual reader would hand to libpcap, which it then
+// meets itself); a timestamp ts cannot hold, a fault, anything else in
+// pcapng makes them go. They are moved after the first half's and their
+// address codes translated: the result is what one reader would have
+// given. In any other case the usual reader reads on from where it is, as
+// if there had been no split.
 //
 // The second goroutine writes into the caller's memory only during Read,
 // which waits for it before it returns (the bridge's contract: Go keeps

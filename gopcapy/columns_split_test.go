@@ -1082,15 +1082,12 @@ func emptyRecords(n int, ng bool) []byte {
 	return pcapBytes(binary.LittleEndian, true, 65535, 1, recs)
 }
 
-// BUG (fails on issue-11 at 7210d7a, classic pcap only): the mapped
-// readers copy whole chunks from the mapping (mappedChunks.chunk); a cut
-// that leaves the chunk's last page in the file (the cut in that page) makes
-// the bytes after the cut read as zeros, no fault. Zeros are a valid
-// classic record (16 bytes, no data, time 0): the usual reader (cut ahead
-// of it) hands out such rows before its next chunk faults, and the second
-// half's reader (cut in the file's last page) reads them to the end of the
-// file and its rows are joined, with no error. pcapng is safe: zeros are
-// not a block.
+// Regression (failed at 7210d7a, classic pcap only): a cut inside a page
+// leaves zeros after it in the mapping, no fault, and zeros are a valid
+// classic record (16 bytes, no data, time 0): the readers handed out such
+// rows (the second half's were even joined). Each chunk copied is now
+// checked against the file's size (mappedChunks.chunk). pcapng was safe:
+// zeros are not a block.
 //
 // The file cut (os.Truncate) between two Reads: ahead of the usual reader
 // where the chunk it copies next from the mapping ends just after the cut
@@ -1240,11 +1237,10 @@ func btoi(b bool) int {
 	return 0
 }
 
-// BUG (fails on issue-11 at 7210d7a): planSplit (columns_split.go) calls
-// firstHalfRows, which reads the mapping (r.Boundary, r.readableSize over
-// r.probe, a bytes.Reader of the mapped bytes) outside readingMapped: a file
-// cut while it is opened kills the process with SIGBUS (here the child
-// process; TestSplitFileCutDuringRead meets it too under -race).
+// Regression (failed at 7210d7a): planSplit called firstHalfRows, which
+// reads the mapping, outside readingMapped: a file cut while it was opened
+// killed the process with SIGBUS (here the child process;
+// TestSplitFileCutDuringRead met it too under -race).
 //
 // The file cut by another goroutine while OpenFileColumns plans the split:
 // Boundary and the sampling of record sizes (firstHalfRows) read the

@@ -46,7 +46,7 @@ type fileCursor struct {
 	maxCap uint32 // a larger caplen goes to libpcap
 	win    []byte // bytes from file offset pos on, not yet decoded
 	pos    int64
-	buf    []byte // the prefetcher's buffer win lies in
+	buf    []byte // the buffer win lies in (the prefetcher's, or a mapped chunk's)
 	batch  Batch  // libpcap's packets
 
 	// A mapped file (owned by the caller, who unmaps it) is read up to

@@ -14,7 +14,7 @@ import (
 // aheadSource is what a window read ahead holds besides its bytes.
 type aheadSource struct {
 	pf   chunkSource
-	held []byte // the prefetcher's buffer the window lies in (nil before the first chunk)
+	held []byte // the chunk's buffer the window lies in (nil before the first chunk)
 	big  []byte // a block larger than the prefetcher's room, gathered from its chunks
 }
 
