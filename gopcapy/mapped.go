@@ -83,10 +83,11 @@ const dropStep = 32 << 20
 
 // mappedChunks hands out a mapped file's bytes a chunk at a time, copied
 // into one of two buffers (the prefetcher, prefetch.go, does the same for
-// a file it reads), with an fstat after each (shrunk): a chunk is copied at the memory's full speed, and its
-// records are then decoded from the core's cache; decoding the mapping in
-// place would wait on memory at every record header (each found from the
-// one before, so no load can start early).
+// a file it reads), with an fstat after each (shrunk). A chunk is copied
+// at the memory's full speed and its records are then decoded from the
+// core's cache; decoding the mapping in place would wait on memory at
+// every record header (each found from the one before, so no load can
+// start early).
 type mappedChunks struct {
 	m    *mapping
 	pos  int64 // the next byte to copy
