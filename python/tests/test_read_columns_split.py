@@ -248,3 +248,42 @@ def test_split_read_of_a_damaged_file(captures, tmp_path, damage) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _same(got, _via_reader(path, on_error="warn"))
+
+
+_CUT_WHILE_READ = """
+import os, sys, threading, time, warnings
+sys.path[:0] = sys.argv[3:]
+import pcapy
+path, rounds = sys.argv[1], int(sys.argv[2])
+data = open(path, "rb").read()
+for i in range(rounds):
+    with open(path, "wb") as f:
+        f.write(data)
+    cut = threading.Timer(0.001 * (i % 8), os.truncate, (path, len(data) * (1 + i % 3) // 4))
+    cut.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cols = pcapy.read_columns(path, on_error="warn")
+        assert len(cols["ts"]) <= len(data) // 16
+    except pcapy.PcapError:
+        pass  # libpcap's word on what it found, as for any damaged file
+    cut.join()
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("kind", ["pcap", "pcapng"])
+def test_a_file_cut_while_it_is_read_is_an_error_or_rows_never_a_crash(captures, tmp_path, kind) -> None:
+    """The file mapped and read by two goroutines is cut (os.truncate) at
+    moments across the read: a page past the new end must not kill the
+    interpreter (SIGBUS), through the real extension. In a child process,
+    under a timeout."""
+    import subprocess
+
+    path = tmp_path / f"cut.{kind}"
+    path.write_bytes(captures[kind].read_bytes())
+    out = subprocess.run([sys.executable, "-c", _CUT_WHILE_READ, str(path), "12", *sys.path],
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"
