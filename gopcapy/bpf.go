@@ -46,6 +46,12 @@ func (p *BPFProgram) Matches(pkt []byte, wireLen int) bool {
 	return bpfFilter(p.insns, pkt, wireLen) != 0
 }
 
+// matchMany is Matches for the packets recs places in buf (see
+// bpfFilterMany): match[i] for recs[i].
+func (p *BPFProgram) matchMany(buf []byte, recs []filterRec, match []bool) {
+	bpfFilterMany(p.insns, buf, recs, match)
+}
+
 // Instructions returns a copy of the program, as `tcpdump -ddd` lists it.
 func (p *BPFProgram) Instructions() []BPFInstruction {
 	return append([]BPFInstruction(nil), p.insns...)

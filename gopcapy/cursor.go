@@ -53,10 +53,11 @@ type fileCursor struct {
 	// limit, chunk by chunk: the packets handed out (and given to the
 	// filter, C code that must not read mapped bytes: mapped.go) lie in
 	// the chunks' buffers, not in the mapping.
-	mapped  []byte
-	chunks  *mappedChunks // the mapping's bytes, chunk by chunk
-	limit   int64
-	leaving func() // if not nil, called when libpcap takes over
+	mapped    []byte
+	chunks    *mappedChunks // the mapping's bytes, chunk by chunk
+	limit     int64
+	leaving   func() // if not nil, called when libpcap takes over
+	filtering *filterBatchRoom
 }
 
 // goEnd is why the Go reader stopped.
@@ -243,31 +244,18 @@ func (f *fileCursor) readGoSafely(n int, fn PacketFunc) (got int, end goEnd) {
 // filter that keeps few, fewer packets). Counting records, not packets,
 // keeps a call short whatever the filter, for its callers' deadlines.
 func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
-	format := &f.format
+	take := f.take
+	if f.prog != nil {
+		take = f.takeFiltered
+	}
 	seen := 0
 	for {
-		win := f.win
-		for ; len(win) >= 16 && seen < n; seen++ {
-			sec, frac, caplen, wire := format.record(win)
-			if caplen > f.maxCap || sec >= 1<<31 || frac >= format.fracMax {
-				f.win = win
-				return got, goLibpcap // libpcap's errors or its special cases
-			}
-			size := 16 + int(caplen)
-			if len(win) < size {
-				break
-			}
-			data := win[16:size:size]
-			if f.prog == nil || f.prog.Matches(data, int(wire)) {
-				fn(Pkthdr{Sec: int64(sec), Caplen: caplen, Len: wire}, int64(frac)*format.fracMul, f.linkType, data)
-				got++
-				f.packets++
-			}
-			win = win[size:]
-			f.pos += int64(size)
-		}
-		f.win = win
-		if seen == n {
+		k, looked, odd := take(n-seen, fn)
+		got, seen = got+k, seen+looked
+		switch {
+		case odd:
+			return got, goLibpcap // libpcap's errors or its special cases
+		case seen == n:
 			return got, goCount
 		}
 		var source chunkSource = f.chunks
@@ -285,4 +273,91 @@ func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
 		}
 		f.buf, f.win = buf, next
 	}
+}
+
+// ordinary reads the record header at the start of b; ok false for a
+// record libpcap must read (a caplen above the largest Go takes, libpcap's
+// special timestamps).
+func (f *fileCursor) ordinary(b []byte) (sec, frac, caplen, wire uint32, ok bool) {
+	sec, frac, caplen, wire = f.format.record(b)
+	return sec, frac, caplen, wire, caplen <= f.maxCap && sec < 1<<31 && frac < f.format.fracMax
+}
+
+// take hands the whole records of the window, up to n of them, to fn and
+// says how many it looked at, and whether it stopped at one libpcap must
+// read (odd).
+func (f *fileCursor) take(n int, fn PacketFunc) (got, looked int, odd bool) {
+	win := f.win
+	defer func() { f.win = win }()
+	for ; len(win) >= 16 && looked < n; looked++ {
+		sec, frac, caplen, wire, ok := f.ordinary(win)
+		if !ok {
+			return got, looked, true
+		}
+		size := 16 + int(caplen)
+		if len(win) < size {
+			break
+		}
+		fn(Pkthdr{Sec: int64(sec), Caplen: caplen, Len: wire}, int64(frac)*f.format.fracMul, f.linkType, win[16:size:size])
+		got++
+		f.packets++
+		win = win[size:]
+		f.pos += int64(size)
+	}
+	return got, looked, false
+}
+
+// filterBatch is how many records the filter looks at in one C call.
+const filterBatch = 256
+
+// filterBatchRoom is takeFiltered's room for a batch.
+type filterBatchRoom struct {
+	recs  [filterBatch]filterRec
+	times [filterBatch][2]uint32 // seconds and fraction
+	match [filterBatch]bool
+}
+
+// takeFiltered is take for a filtered cursor: the whole records of the
+// window in batches, each batch given to the filter in one call.
+func (f *fileCursor) takeFiltered(n int, fn PacketFunc) (got, looked int, odd bool) {
+	if f.filtering == nil {
+		f.filtering = new(filterBatchRoom)
+	}
+	b := f.filtering
+	win := f.win
+	defer func() { f.win = win }()
+	for looked < n {
+		k, used := 0, 0
+		for ; k < filterBatch && looked+k < n && len(win)-used >= 16; k++ {
+			sec, frac, caplen, wire, ok := f.ordinary(win[used:])
+			if !ok {
+				odd = true
+				break
+			}
+			size := 16 + int(caplen)
+			if len(win)-used < size {
+				break
+			}
+			b.recs[k] = filterRec{off: uint32(used + 16), caplen: caplen, wire: wire}
+			b.times[k] = [2]uint32{sec, frac}
+			used += size
+		}
+		f.prog.matchMany(win[:used], b.recs[:k], b.match[:k])
+		for i, r := range b.recs[:k] {
+			if b.match[i] {
+				end := r.off + r.caplen
+				fn(Pkthdr{Sec: int64(b.times[i][0]), Caplen: r.caplen, Len: r.wire},
+					int64(b.times[i][1])*f.format.fracMul, f.linkType, win[r.off:end:end])
+				got++
+				f.packets++
+			}
+		}
+		win = win[used:]
+		f.pos += int64(used)
+		looked += k
+		if odd || k < filterBatch {
+			break // libpcap's record, the window's end, or n records
+		}
+	}
+	return got, looked, odd
 }

@@ -11,6 +11,16 @@ static int gp_compile(pcap_t *p, struct bpf_program *prog, const char *expr,
 		int optimize, bpf_u_int32 netmask) {
 	return pcap_compile(p, prog, expr, optimize, netmask);
 }
+
+// One packet of gp_filter_many: where it starts in the buffer, its
+// captured and wire lengths (Go's filterRec).
+typedef struct { unsigned int off, caplen, wire; } gp_filter_rec;
+
+static void gp_filter_many(const struct bpf_insn *insns, const u_char *buf,
+		const gp_filter_rec *recs, int n, unsigned char *match) {
+	for (int i = 0; i < n; i++)
+		match[i] = bpf_filter(insns, buf + recs[i].off, recs[i].wire, recs[i].caplen) != 0;
+}
 */
 import "C"
 
@@ -59,6 +69,25 @@ func setFilter(p pcapT, insns []BPFInstruction) error {
 		return errors.New(geterr(p))
 	}
 	return nil
+}
+
+// filterRec is one packet of bpfFilterMany's buffer: its offset, captured
+// and wire lengths (C's gp_filter_rec).
+type filterRec struct{ off, caplen, wire uint32 }
+
+// bpfFilterMany runs a program on the packets recs places in buf (each
+// within it), setting match[i] for those it accepts: one cgo call for
+// many packets (a call costs more than a short filter).
+func bpfFilterMany(insns []BPFInstruction, buf []byte, recs []filterRec, match []bool) {
+	if len(recs) == 0 || len(buf) == 0 || len(match) < len(recs) {
+		return
+	}
+	if len(insns) == 0 {
+		clear(match[:len(recs)])
+		return
+	}
+	C.gp_filter_many((*C.struct_bpf_insn)(unsafe.Pointer(&insns[0])), (*C.u_char)(unsafe.Pointer(&buf[0])),
+		(*C.gp_filter_rec)(unsafe.Pointer(&recs[0])), C.int(len(recs)), (*C.uchar)(unsafe.Pointer(&match[0])))
 }
 
 // bpfFilter runs a program on a packet and returns bpf_filter's result.
