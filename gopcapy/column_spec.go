@@ -58,6 +58,9 @@ type column interface {
 	// appendRows appends the n rows at row from of the column's memory
 	// (past its rows, within its room).
 	appendRows(from, n int)
+	// moveRows moves the n rows at row from of the column's memory to row
+	// to (both past its rows, within its room).
+	moveRows(from, to, n int)
 	room() int // the rows the memory holds (its capacity)
 }
 
@@ -86,6 +89,11 @@ func (c colSlice[T]) view(dst column, from, rows int) {
 }
 
 func (c colSlice[T]) room() int { return cap(*c.s) }
+
+func (c colSlice[T]) moveRows(from, to, n int) {
+	all := (*c.s)[:cap(*c.s)]
+	copy(all[to:to+n], all[from:from+n]) // a memmove: the rows may overlap
+}
 
 func (c colSlice[T]) appendRows(from, n int) {
 	*c.s = append(*c.s, (*c.s)[from:from+n]...) // a memmove: the rows may overlap

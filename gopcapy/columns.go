@@ -282,6 +282,20 @@ func (c *Columns) viewTail(t *Columns, from int) {
 	t.attached = true
 }
 
+// moveTail moves the rows t wrote into c's memory from row from on
+// (viewTail) to row to, further on; t must keep the same columns and be
+// detached (viewTail it again from to).
+func (c *Columns) moveTail(t *Columns, from, to int) {
+	if to < from || to+t.rows > c.room() { // checked: the move would go past the memory
+		panic("gopcapy: moveTail outside the columns' memory")
+	}
+	for i, s := range columnSpecs {
+		if c.skip&(1<<i) == 0 {
+			s.col(c).moveRows(from, to, t.rows)
+		}
+	}
+}
+
 // spliceTail appends the rows t wrote into c's memory from row from on
 // (viewTail), translating their address codes into c's table; t must
 // keep the same columns and may be detached.

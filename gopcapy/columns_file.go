@@ -166,6 +166,32 @@ func (f *FileColumns) dropSplit() {
 	}
 }
 
+// makeRoom is called when the first half reached the row the second
+// half's rows start at before the boundary (more, smaller records than
+// firstHalfRows thought): the second half's goroutine is paused, its rows
+// moved up to the most rows the first half can have ((from-24)/16, every
+// record taking at least 16 bytes), and it goes on from there. The split
+// is dropped when they are there already (which the first half cannot
+// outgrow).
+func (f *FileColumns) makeRoom(ctx context.Context, c *Columns, deadline time.Time) {
+	h := f.split
+	most := int((h.from - 24) / 16)
+	if h.rowBase >= most {
+		f.dropSplit()
+		return
+	}
+	h.stop.Store(true)
+	h.wait()
+	if h.state != splitReading && h.state != splitDone {
+		f.dropSplit()
+		return
+	}
+	c.moveTail(&h.c, h.rowBase, most)
+	h.rowBase, h.room = most, h.room-(most-h.rowBase)
+	h.stop.Store(false)
+	h.start(ctx, c, deadline) // nothing when it is done; Read waits for it
+}
+
 // atSplit is called when the usual reader stopped at its limit, at pos.
 // When the second half's rows were added after c's, end is where they end
 // (the file's size, or a record the usual reader must see for itself);
@@ -247,7 +273,7 @@ func (f *FileColumns) readNgBlocks(ctx context.Context, c *Columns, deadline tim
 					f.dropSplit()
 					break
 				}
-				f.dropSplit() // the second half's rows are next: read them here
+				f.makeRoom(ctx, c, deadline) // the first half outgrew its estimate
 				stop = f.ngRows()
 			}
 			if n >= 4096 {
@@ -379,13 +405,12 @@ func (f *FileColumns) Read(ctx context.Context, c *Columns, budget time.Duration
 				return true, nil
 			}
 		}
-		if f.split != nil {
-			if room := f.split.rowBase - c.Rows(); room > 0 {
-				want = min(want, room)
-			} else if f.cur.pos != f.split.from {
-				f.dropSplit() // the second half's rows are next: this reader reads them itself
-			} // else the cursor is at its limit, and says so
+		if f.split != nil && f.split.rowBase-c.Rows() <= 0 && f.cur.pos != f.split.from {
+			f.makeRoom(ctx, c, deadline) // the first half outgrew its estimate
 		}
+		if f.split != nil && f.cur.pos != f.split.from {
+			want = min(want, f.split.rowBase-c.Rows())
+		} // else the cursor is at its limit, and says so
 		_, err := f.cur.read(want, c.AppendRow)
 		if err == errAtLimit {
 			end, later := f.atSplit(c, f.cur.pos)
