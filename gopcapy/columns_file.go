@@ -136,7 +136,7 @@ func (f *FileColumns) planSplit() {
 	switch {
 	case f.m == nil:
 		return
-	case f.cur.mapped != nil:
+	case f.cur.chunks != nil:
 		if r := mappedRange(f.m, f.path); r != nil && !r.ng {
 			if h = planSplit(f.m, r, f.size, f.opt.Fields); h != nil {
 				h.step = classicStep(f.cur, h.from, f.m)

@@ -134,7 +134,7 @@ func splitWanted(opt ColumnOptions, size int64) bool {
 // on from there, meets that record and hands it to libpcap itself.
 func classicStep(cur *fileCursor, from int64, m *mapping) func(*splitHalf, time.Time) (bool, bool) {
 	half := &fileCursor{linkType: cur.linkType, prog: cur.prog, size: cur.size, format: cur.format,
-		maxCap: cur.maxCap, mapped: m.data, limit: cur.size, pos: from,
+		maxCap: cur.maxCap, limit: cur.size, pos: from,
 		chunks: newMappedChunks(m, from, cur.size, int(cur.maxCap)+16)}
 	dropped := from
 	return func(h *splitHalf, deadline time.Time) (done, stopped bool) {

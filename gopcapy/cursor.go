@@ -40,7 +40,7 @@ type fileCursor struct {
 	size     int64 // the file's size (0 when not a regular file)
 
 	// The Go reader of classic pcap files reads the file through pf, or
-	// through mapped; both are nil once libpcap reads.
+	// through chunks (mapped); both are nil once libpcap reads.
 	pf     *prefetcher
 	format pcapFormat
 	maxCap uint32 // a larger caplen goes to libpcap
@@ -50,11 +50,11 @@ type fileCursor struct {
 	batch  Batch  // libpcap's packets
 
 	// A mapped file (owned by the caller, who unmaps it) is read up to
-	// limit, chunk by chunk: the packets handed out (and given to the
-	// filter, C code that must not read mapped bytes: mapped.go) lie in
-	// the chunks' buffers, not in the mapping.
-	mapped    []byte
-	chunks    *mappedChunks // the mapping's bytes, chunk by chunk
+	// limit, chunk by chunk (chunks, nil for a file not mapped): the
+	// packets handed out (and given to the filter, C code that must not
+	// read mapped bytes: mapped.go) lie in the chunks' buffers, not in the
+	// mapping.
+	chunks    *mappedChunks
 	limit     int64
 	leaving   func() // if not nil, called when libpcap takes over
 	filtering *filterBatchRoom
@@ -127,7 +127,7 @@ func (f *fileCursor) openPcap(m *mapping) bool {
 	f.pos = int64(len(hdr))
 	if m != nil && int64(len(m.data)) == f.size {
 		file.Close()
-		f.mapped, f.limit = m.data, f.size
+		f.limit = f.size
 		f.chunks = newMappedChunks(m, f.pos, f.limit, int(f.maxCap)+16)
 		return true
 	}
@@ -137,7 +137,7 @@ func (f *fileCursor) openPcap(m *mapping) bool {
 
 // setLimit makes a mapped cursor read up to limit (at most the file's size).
 func (f *fileCursor) setLimit(limit int64) {
-	if f.mapped != nil {
+	if f.chunks != nil {
 		f.limit = min(limit, f.size)
 		f.chunks.end = f.limit
 	}
@@ -146,7 +146,7 @@ func (f *fileCursor) setLimit(limit int64) {
 // skipTo moves a mapped cursor on to pos, up to its limit: the records
 // before were read by another (columns_split.go).
 func (f *fileCursor) skipTo(pos int64) {
-	if f.mapped != nil {
+	if f.chunks != nil {
 		f.pos = min(pos, f.limit)
 		f.chunks.pos, f.win = f.pos, nil
 	}
@@ -171,11 +171,11 @@ func (f *fileCursor) stopGo() {
 	if f.pf != nil {
 		f.pf.close()
 	}
-	f.pf, f.mapped, f.chunks, f.win, f.buf = nil, nil, nil, nil, nil
+	f.pf, f.chunks, f.win, f.buf = nil, nil, nil, nil
 }
 
 // goReads reports whether Go reads the file (not libpcap).
-func (f *fileCursor) goReads() bool { return f.pf != nil || f.mapped != nil }
+func (f *fileCursor) goReads() bool { return f.pf != nil || f.chunks != nil }
 
 func (f *fileCursor) close() {
 	f.stopGo()
@@ -229,7 +229,7 @@ func (f *fileCursor) read(n int, fn PacketFunc) (int, error) {
 // packets before it stand, libpcap reads on from there (and tells what it
 // finds).
 func (f *fileCursor) readGoSafely(n int, fn PacketFunc) (got int, end goEnd) {
-	if f.mapped == nil {
+	if f.chunks == nil {
 		return f.readGo(n, fn)
 	}
 	before := f.packets
@@ -264,7 +264,7 @@ func (f *fileCursor) readGo(n int, fn PacketFunc) (got int, end goEnd) {
 		}
 		buf, next, err := source.chunk(f.buf, f.win)
 		switch {
-		case err == io.EOF && f.mapped != nil && f.limit < f.size:
+		case err == io.EOF && f.chunks != nil && f.limit < f.size:
 			return got, goLimit
 		case err == io.EOF && len(f.win) == 0:
 			return got, goEOF
