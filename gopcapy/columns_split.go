@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -68,11 +69,10 @@ func (h *splitHalf) over(deadline time.Time) bool {
 	return h.stop.Load() || h.ctx.Err() != nil || !deadline.IsZero() && time.Now().After(deadline)
 }
 
-// planSplit sets up the reading of the second half of a mapped file of
-// size bytes whose records start at dataStart; r reads the file's layout
-// over the mapping. It returns nil when the file is not worth splitting
+// newSplitHalf sets up the reading of the second half of a mapped file of
+// size bytes; r reads the file's layout over the mapping. It returns nil when the file is not worth splitting
 // or no boundary is found.
-func planSplit(m *mapping, r *rangeReader, size int64, fields []string) *splitHalf {
+func newSplitHalf(m *mapping, r *rangeReader, size int64, fields []string) *splitHalf {
 	var from int64
 	var rows int
 	var err error
@@ -125,6 +125,102 @@ func firstHalfRows(r *rangeReader, from int64) int {
 // by two goroutines.
 func splitWanted(opt ColumnOptions, size int64) bool {
 	return opt.InPlace && opt.Count <= 0 && size >= splitMin && runtime.GOMAXPROCS(0) > 1
+}
+
+// mapPath maps the size bytes of the file at path; nil when it cannot.
+func mapPath(path string, size int64) *mapping {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	m := mapFile(file, size)
+	if m == nil {
+		file.Close()
+	}
+	return m
+}
+
+// planSplit sets up the second half's reading of a mapped file, or gives
+// the mapping up when no reader uses it.
+func (f *FileColumns) planSplit() {
+	var h *splitHalf
+	switch {
+	case f.m == nil:
+		return
+	case f.cur.chunks != nil:
+		if r := mappedRange(f.m, f.path); r != nil && !r.ng {
+			if h = newSplitHalf(f.m, r, f.size, f.opt.Fields); h != nil {
+				h.step = classicStep(f.cur, h.from, f.m)
+				f.cur.setLimit(h.from)
+				f.cur.leaving = f.dropSplit
+			}
+		}
+	case f.ng != nil && f.ng.w.mapped:
+		if h = newSplitHalf(f.m, f.ng, f.size, f.opt.Fields); h != nil {
+			h.step = ngStep(f.ng, f.cur.prog, h.from, f.m)
+			f.ngLimit = h.from
+		}
+	default:
+		f.m.unmap()
+		f.m = nil
+	}
+	f.split = h
+}
+
+// dropSplit makes the usual reader read the whole file.
+func (f *FileColumns) dropSplit() {
+	f.split.drop()
+	f.split = nil
+	f.ngLimit = f.size
+	if f.cur != nil {
+		f.cur.setLimit(f.size)
+	}
+}
+
+// makeRoom is called when the first half reached the row the second
+// half's rows start at before the boundary (more, smaller records than
+// firstHalfRows thought): the second half's goroutine is paused, its rows
+// moved up to the most rows the first half can have ((from-24)/16, every
+// record taking at least 16 bytes), and it goes on from there. The split
+// is dropped when they are there already (which the first half cannot
+// outgrow).
+func (f *FileColumns) makeRoom(ctx context.Context, c *Columns, deadline time.Time) {
+	h := f.split
+	most := int((h.from - 24) / 16)
+	if h.rowBase >= most {
+		f.dropSplit()
+		return
+	}
+	h.stop.Store(true)
+	h.wait()
+	if h.state != splitReading && h.state != splitDone {
+		f.dropSplit()
+		return
+	}
+	c.moveTail(&h.c, h.rowBase, most)
+	h.rowBase, h.room = most, h.room-(most-h.rowBase)
+	h.stop.Store(false)
+	h.start(ctx, c, deadline) // nothing when it is done; Read waits for it
+}
+
+// atSplit is called when the usual reader stopped at its limit, at pos.
+// When the second half's rows were added after c's, end is where they end
+// (the file's size, or a record the usual reader must see for itself);
+// later when the second half is not read yet (this Read's time is up);
+// else (end 0) the usual reader must read on from pos.
+func (f *FileColumns) atSplit(c *Columns, pos int64) (end int64, later bool) {
+	h := f.split
+	h.wait()
+	switch {
+	case pos == h.from && h.state == splitReading:
+		return 0, true
+	case pos == h.from && h.state == splitDone && (f.opt.Count <= 0 || c.rows+h.c.rows <= f.opt.Count):
+		c.spliceTail(&h.c, h.rowBase)
+		f.split = nil
+		return h.end, false
+	}
+	f.dropSplit()
+	return 0, false
 }
 
 // classicStep reads a classic pcap file's second half with a cursor of its
